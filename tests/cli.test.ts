@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { describe, expect, inject, it } from 'vitest'
+import { REPO_ROOT } from './support/processes.ts'
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs the real `roundtrip` executable, the way a user does. */
+async function roundtrip(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/roundtrip.js'), ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (chunk) => (stdout += chunk))
+  child.stderr.on('data', (chunk) => (stderr += chunk))
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
+  return { code, stdout, stderr }
+}
+
+describe('roundtrip schema', () => {
+  it('starts a database, applies the migrations and lists the tables', async () => {
+    const run = await roundtrip(['schema'], { ROUNDTRIP_DATABASE_URL: inject('roundtripServer').maintenanceUrl })
+    expect(run.stderr).toContain('database: PostgreSQL')
+    expect(run.stderr).toContain('(url: ROUNDTRIP_DATABASE_URL is set)')
+    expect(run.stdout).toMatch(/^sentry_option\s+\d+$/m)
+    expect(run.stdout).toMatch(/^auth_user\s+\d+$/m)
+    expect(run.stdout).toMatch(/^_prisma_migrations\s+8$/m)
+    expect(run.code).toBe(0)
+  })
+
+  it('rejects an unknown provider as a usage error', async () => {
+    const run = await roundtrip(['schema', '--provider', 'sqlite'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("argument 'sqlite' is invalid")
+  })
+
+  it('rejects an unknown flag as a usage error', async () => {
+    const run = await roundtrip(['schema', '--frobnicate'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain("unknown option '--frobnicate'")
+  })
+})
+
+describe('roundtrip migrate', () => {
+  it('needs --database-url', async () => {
+    const run = await roundtrip(['migrate'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('migrate needs --database-url')
+  })
+
+  it('rejects a URL that is not a PostgreSQL URL', async () => {
+    const run = await roundtrip(['migrate', '--database-url', 'http://example.invalid/x'])
+    expect(run.code).toBe(2)
+    expect(run.stderr).toContain('database url rejected: the scheme is "http", not postgres')
+  })
+})
