@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
 import { REPO_ROOT } from './support/processes.ts'
+import { connectSharedServer } from './support/shared-server.ts'
 
 interface Run {
   readonly code: number | null
@@ -49,6 +50,26 @@ describe('roundtrip schema', () => {
 })
 
 describe('roundtrip migrate', () => {
+  it('applies the migrations to a database, then finds nothing left to apply', async () => {
+    await using server = await connectSharedServer()
+    await using db = await server.createDatabase()
+    const first = await roundtrip(['migrate', '--database-url', db.url])
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stdout).toMatch(/^Applied\s+\d{14}_init$/m)
+    const second = await roundtrip(['migrate', '--database-url', db.url])
+    expect(second.code).toBe(0)
+    expect(second.stdout).toMatch(/^AlreadyApplied\s+\d{14}_init$/m)
+    expect(second.stderr).toContain('0 migration(s) applied')
+  })
+
+  it('fails with exit 1 naming an unknown target migration', async () => {
+    await using server = await connectSharedServer()
+    await using db = await server.createDatabase()
+    const run = await roundtrip(['migrate', '--database-url', db.url, '--to', 'no_such_migration'])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain('no migration named "no_such_migration"')
+  })
+
   it('needs --database-url', async () => {
     const run = await roundtrip(['migrate'])
     expect(run.code).toBe(2)

@@ -123,7 +123,8 @@ describe.skipIf(!runtime.reachable)(
       })
       try {
         await orphan.start()
-        expect(await reapOrphanedContainers()).toBeGreaterThanOrEqual(1)
+        // Another test file's container start may reap it first, so count nothing: it must be gone.
+        await reapOrphanedContainers()
         const left = await dockerode.listContainers({ all: true, filters: { id: [orphan.id] } })
         expect(left).toEqual([])
       } finally {

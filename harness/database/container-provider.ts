@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto'
+import { spawn } from 'node:child_process'
 import os from 'node:os'
+import { fileURLToPath } from 'node:url'
 import {
   GenericContainer,
   Wait,
@@ -93,7 +95,13 @@ export async function startContainerServer(
   const instance = randomUUID()
   const deadline = Date.now() + resolved.startupTimeoutMs
   const started = await createContainer(client, resolved, password, instance)
-  const remove = once(() => removeContainer(client.container.dockerode, started.getId()))
+  const id = started.getId()
+  liveContainers.add(id)
+  armExitReaper()
+  const remove = once(async () => {
+    await removeContainer(client.container.dockerode, id)
+    liveContainers.delete(id)
+  })
   try {
     return await connectToServer(started, resolved, password, deadline, remove)
   } catch (error) {
@@ -392,6 +400,29 @@ export async function reapOrphanedContainers(): Promise<number> {
     log('[%s] reaped orphaned container of pid %d', shortId(container.Id), pid)
   }
   return removed
+}
+
+/** Containers this process started and has not removed yet. */
+const liveContainers = new Set<string>()
+let exitReaperArmed = false
+
+/**
+ * On `exit` (say, after an uncaught error) no asynchronous cleanup can run any more, so a detached
+ * process is left behind to wait for this one to be gone and then reap its containers. Signals are
+ * handled earlier, by `cleanup-on-exit.ts`; only SIGKILL leaves a container for the next start.
+ */
+function armExitReaper() {
+  if (exitReaperArmed) return
+  exitReaperArmed = true
+  process.once('exit', () => {
+    if (liveContainers.size === 0) return
+    const script = fileURLToPath(new URL('./reap-after-exit.ts', import.meta.url))
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), script, String(process.pid)], {
+      detached: true,
+      stdio: 'ignore',
+    })
+    child.unref()
+  })
 }
 
 /** The 12-character form that `docker ps` and `podman ps` show. */

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chown, chmod, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { existsSync } from 'node:fs'
+import { chown, chmod, mkdtemp, readFile, readdir, rename, rm, statfs, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { describeError, HarnessError } from '../errors.ts'
@@ -13,6 +14,13 @@ const log = logger('embedded')
 
 /** Prefix of the temporary directories; the owner's pid follows, so orphans can be found. */
 const TEMP_DIR_PREFIX = 'roundtrip-pg-'
+
+/** Prefix of the cached pristine clusters (one per binaries version and user). */
+const CACHE_DIR_PREFIX = 'roundtrip-pgcluster-'
+
+const SHARED_MEMORY_DIR = '/dev/shm'
+/** Below this much free shared memory (Docker's default is 64 MiB) clusters go to the temp dir. */
+const MIN_SHARED_MEMORY_BYTES = 2 * 1024 ** 3
 
 /** PostgreSQL refuses to run as root, so as root the server runs as this unprivileged user. */
 const NOBODY = { uid: 65534, gid: 65534 }
@@ -46,14 +54,16 @@ export async function startEmbeddedServer(
 ): Promise<StartedServer> {
   const major = options.pgMajor ?? DEFAULT_PG_MAJOR
   const binaries = await resolvePostgresBinaries(major)
-  await reapOrphanedDirectories()
 
-  const root = await mkdtemp(path.join(os.tmpdir(), `${TEMP_DIR_PREFIX}${process.pid}-`))
+  const baseDir = await chooseBaseDir()
+  await reapOrphanedDirectories(baseDir)
+  const root = await mkdtemp(path.join(baseDir, `${TEMP_DIR_PREFIX}${process.pid}-`))
   const runAs = runAsUser()
   let watchdog: ChildProcess | undefined
   try {
     await prepareRoot(root, runAs)
-    await initCluster(binaries, root, runAs)
+    const pristine = await pristineCluster(binaries, baseDir, runAs)
+    await copyCluster(pristine, path.join(root, 'data'))
     const port = await findFreePort()
     watchdog = startWatchdog(binaries, root, port, runAs)
     const maintenanceUrl = `postgres://postgres@127.0.0.1:${port}/postgres`
@@ -101,12 +111,69 @@ async function prepareRoot(root: string, runAs: { uid: number; gid: number } | u
   }
 }
 
+/**
+ * A freshly initialised cluster per binaries version, made once and copied for every server:
+ * copying is several times faster than initdb, which dominates the start-up time otherwise.
+ * Built in a private directory and renamed into place, so concurrent starts never see half of one.
+ */
+async function pristineCluster(
+  binaries: PostgresBinaries,
+  baseDir: string,
+  runAs: { uid: number; gid: number } | undefined,
+): Promise<string> {
+  const uid = runAs?.uid ?? process.getuid?.() ?? 0
+  const cacheDir = path.join(baseDir, `${CACHE_DIR_PREFIX}${binaries.packageVersion}-${uid}`)
+  const dataDir = path.join(cacheDir, 'data')
+  if (existsSync(path.join(dataDir, 'PG_VERSION'))) return dataDir
+  const building = await mkdtemp(path.join(baseDir, `${CACHE_DIR_PREFIX}building-`))
+  try {
+    await prepareRoot(building, runAs)
+    await initCluster(binaries, path.join(building, 'data'), runAs)
+    await rename(building, cacheDir).catch((error: NodeJS.ErrnoException) => {
+      // Another process finished first; its cluster is as good as ours.
+      if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error
+    })
+  } finally {
+    await rm(building, { recursive: true, force: true })
+  }
+  log('cached a pristine cluster in %s', cacheDir)
+  return dataDir
+}
+
+/** `cp -a`: the copy keeps the owner and the 0700 mode PostgreSQL insists on. */
+async function copyCluster(from: string, to: string): Promise<void> {
+  const child = spawn('cp', ['-a', from, to], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', resolve)
+  })
+  if (code !== 0) throw new Error(`copying the cluster failed: cp exited with code ${code}: ${stderr.trim()}`)
+}
+
+/**
+ * Where clusters live: shared memory when there is room (initdb, clones and imports are I/O
+ * bound, and a throwaway server needs no disk), else the system's temporary directory.
+ * `ROUNDTRIP_EMBEDDED_DIR` overrides both.
+ */
+async function chooseBaseDir(): Promise<string> {
+  if (process.env.ROUNDTRIP_EMBEDDED_DIR) return process.env.ROUNDTRIP_EMBEDDED_DIR
+  try {
+    const stats = await statfs(SHARED_MEMORY_DIR)
+    if (stats.bavail * stats.bsize >= MIN_SHARED_MEMORY_BYTES) return SHARED_MEMORY_DIR
+  } catch {
+    // no /dev/shm on this system
+  }
+  return os.tmpdir()
+}
+
 async function initCluster(
   binaries: PostgresBinaries,
-  root: string,
+  dataDir: string,
   runAs: { uid: number; gid: number } | undefined,
 ): Promise<void> {
-  const args = ['-D', path.join(root, 'data'), '-U', 'postgres', '-A', 'trust', '-E', 'UTF8']
+  const args = ['-D', dataDir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8']
   args.push('--no-locale', '--no-sync', '--no-instructions')
   const output: Buffer[] = []
   const child = spawn(binaries.initdb, args, { ...runAs, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -187,7 +254,7 @@ async function readLogTail(root: string): Promise<string> {
  * Removes temporary directories left by processes that no longer exist, whose watchdog could not
  * run (the machine lost power, the directory's owner was killed before its watchdog started).
  */
-export async function reapOrphanedDirectories(tempDir = os.tmpdir()): Promise<number> {
+export async function reapOrphanedDirectories(tempDir: string): Promise<number> {
   let removed = 0
   let entries: string[]
   try {
