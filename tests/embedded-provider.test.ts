@@ -1,9 +1,12 @@
+import { spawnSync } from 'node:child_process'
+import path from 'node:path'
 import pg from 'pg'
 import { describe, expect, it } from 'vitest'
 import { chooseProvider } from '../harness/database/select-provider.ts'
 import { startPostgres, startServer } from '../harness/database/start-server.ts'
 import { DEFAULT_PG_MAJOR } from '../harness/database/types.ts'
 import { isHarnessError } from '../harness/errors.ts'
+import { REPO_ROOT } from './support/processes.ts'
 
 async function serverVersion(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url })
@@ -24,6 +27,21 @@ describe('the embedded provider', () => {
     expect(postgres.server.majorVersion).toBe(DEFAULT_PG_MAJOR)
     expect(Math.floor(Number(await serverVersion(postgres.url)) / 10_000)).toBe(DEFAULT_PG_MAJOR)
     expect(new URL(postgres.url).hostname).toBe('127.0.0.1')
+  })
+
+  // As root the server runs as nobody; as anyone else it runs as that user. The suite usually runs
+  // as one or the other, so the other path is exercised in a child process here.
+  const isRoot = process.getuid?.() === 0
+  if (!isRoot) console.warn('embedded provider: the run-as-root path is not exercised: the tests do not run as root')
+  it.runIf(isRoot)('also starts, and cleans up, when run by an unprivileged user', () => {
+    const child = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'tests/support/leak-child.ts'), 'embedded', 'dispose'],
+      { cwd: REPO_ROOT, env: { ...process.env, HOME: '/tmp' }, encoding: 'utf8', timeout: 60_000 },
+    )
+    expect(child.status, child.stderr).toBe(0)
+    const report = JSON.parse(child.stdout.split('\n')[0]!) as { url: string }
+    expect(report.url).toMatch(/^postgres:\/\/postgres@127\.0\.0\.1:\d+\/rt_db_/)
   })
 
   it('starts another major when asked', async () => {
