@@ -1,6 +1,7 @@
 import { HarnessError } from '../errors.ts'
 import type { Dmmf, DmmfField, DmmfModel } from './prisma-dmmf.ts'
 import type {
+  FilterDeclarations,
   ForeignKeyKind,
   ModelRelocation,
   RelocationMetadata,
@@ -61,6 +62,10 @@ export interface RegistryModel {
   readonly dependsOn: readonly string[]
   /** Fields older backups carry that this model no longer has; dropped on import. */
   readonly deletedFields: readonly string[]
+  /** The application's declared rules for this model (collisions, hooks, export exclusions). */
+  readonly rules: ModelRelocation
+  /** The fields by export name. */
+  readonly fieldsByName: ReadonlyMap<string, RegistryField>
 }
 
 /** The one source of model knowledge that every later stage reads. */
@@ -69,6 +74,8 @@ export interface ModelRegistry {
   readonly models: ReadonlyMap<string, RegistryModel>
   /** Models older backups carry that the application no longer has. */
   readonly deletedModels: ReadonlySet<string>
+  /** The application's filter semantics, checked against the models. */
+  readonly filters: FilterDeclarations | undefined
   /** The model with export name `name`, or undefined. */
   get(name: string): RegistryModel | undefined
 }
@@ -118,7 +125,8 @@ export function buildModelRegistry(dmmf: Dmmf, relocation: RelocationMetadata): 
   }
   for (const model of models.values()) checkReferences(model, models, relocation)
   const deletedModels = new Set(relocation.deletedModels ?? [])
-  return { models, deletedModels, get: (name) => models.get(name) }
+  if (relocation.filters) checkFilters(relocation.filters, models)
+  return { models, deletedModels, filters: relocation.filters, get: (name) => models.get(name) }
 }
 
 function resolvePrismaModel(
@@ -217,6 +225,17 @@ function buildModel(
   for (const field of meta.deletedFields ?? []) {
     if (fieldNames.has(field)) throw invalid(name, field, 'deletedFields names a field the model still has')
   }
+  for (const field of [...(meta.nullIfTargetMissing ?? []), ...(meta.skipIfTargetReused ?? [])]) {
+    checkField(field, 'nullIfTargetMissing/skipIfTargetReused')
+    if (!fields.find((f) => f.name === field)?.foreignKey && !plainForeignKeys[field]) {
+      throw invalid(name, field, 'nullIfTargetMissing/skipIfTargetReused names a field that is not a foreign key')
+    }
+  }
+  for (const rule of meta.collisions ?? []) {
+    const named = 'field' in rule ? [rule.field] : [...rule.fields, ...('alsoClear' in rule ? (rule.alsoClear ?? []) : [])]
+    for (const field of named) checkField(field, `collisions (${rule.kind})`)
+  }
+  for (const field of Object.keys(meta.exportExclude ?? {})) checkField(field, 'exportExclude')
 
   return {
     name,
@@ -229,6 +248,8 @@ function buildModel(
     customOrdinal: [...(meta.customOrdinal ?? [])],
     dependsOn: [...(meta.dependsOn ?? [])],
     deletedFields: [...(meta.deletedFields ?? [])],
+    rules: meta,
+    fieldsByName: new Map(fields.map((f) => [f.name, f])),
   }
 }
 
@@ -264,6 +285,27 @@ function checkReferences(
   }
   for (const deleted of relocation.deletedModels ?? []) {
     if (models.has(deleted)) throw invalid(deleted, undefined, 'deletedModels names a model the schema still has')
+  }
+}
+
+function checkFilters(filters: FilterDeclarations, models: ReadonlyMap<string, RegistryModel>) {
+  const need = (model: string, field: string) => {
+    const found = models.get(model)
+    if (!found) throw invalid(model, undefined, 'filters name a model that is not declared')
+    if (!found.fieldsByName.has(field)) throw invalid(model, field, 'filters name a field the model does not have')
+  }
+  need(filters.users.model, filters.users.usernameField)
+  if (filters.organizations) {
+    const { model, slugField, members } = filters.organizations
+    need(model, slugField)
+    need(members.model, members.organizationField)
+    need(members.model, members.userField)
+  }
+  for (const flag of filters.privilegedUsers?.flagFields ?? []) need(filters.users.model, flag)
+  for (const via of filters.privilegedUsers?.via ?? []) need(via.model, via.userField)
+  for (const follow of filters.followUsers ?? []) {
+    need(follow.model, follow.field)
+    need(filters.users.model, follow.userField)
   }
 }
 

@@ -73,7 +73,87 @@ export interface ModelRelocation {
    * ("import shims", spec §2.5) instead of failing on an unknown field. Default: none.
    */
   readonly deletedFields?: readonly string[]
+  /**
+   * What happens when an imported row collides with an existing one (or an earlier row of the
+   * same import) on a unique field set. Default: nothing special, so the database refuses the row
+   * (an `IntegrityError` that fails the import).
+   */
+  readonly collisions?: readonly CollisionRule[]
+  /**
+   * Foreign keys whose target row was not imported are set to null instead of dropping the row
+   * (Sentry's `OrganizationMember.inviter_id`). Export field names. Default: none.
+   */
+  readonly nullIfTargetMissing?: readonly string[]
+  /**
+   * Rows are skipped when the row this foreign key points at was matched to an existing row
+   * instead of being inserted (children of merged users). Export field names. Default: none.
+   */
+  readonly skipIfTargetReused?: readonly string[]
+  /**
+   * Per-row changes on import, after foreign keys are remapped and before collisions are
+   * resolved: sanitising users for a non-Global scope, resetting verification, and the like.
+   * Return `'skip'` to leave the row out. Default: none.
+   */
+  readonly normalize?: (row: ImportRow, context: ImportRowContext) => void | 'skip'
+  /**
+   * Rows of this model left out of exports (Sentry's option keys that are never exported).
+   * Export field name → values to leave out. Default: none.
+   */
+  readonly exportExclude?: Readonly<Record<string, readonly unknown[]>>
 }
+
+/** A row on its way into the database: `fields` may be changed in place. */
+export interface ImportRow {
+  readonly model: string
+  /** The row's pk in the backup. */
+  readonly sourcePk: number
+  readonly fields: Record<string, unknown>
+}
+
+export interface ImportRowContext {
+  /** The import's scope. */
+  readonly scope: RelocationScope
+  /** The import's flags. */
+  readonly flags: ImportFlags
+  /** A random secret, for fields that must be regenerated (passwords, hashes). */
+  randomHex(bytes: number): string
+  /** The import's start time, for fields reset to "now". */
+  readonly now: Date
+}
+
+/** Sentry's import flags (spec §2.2). */
+export interface ImportFlags {
+  /** Reuse existing users with the same username instead of suffixing. Default: false. */
+  readonly mergeUsers: boolean
+  /** Overwrite config rows that collide, keeping their pk. Default: false. */
+  readonly overwriteConfigs: boolean
+}
+
+/**
+ * How a collision on a unique set is resolved (spec §2.2, §2.9). `fields` are export field names.
+ * - `suffix`: give the imported row a new value, the old one plus "-" and random characters,
+ *   within `maxLength` (usernames, organization slugs). With `reuseWhen` naming a set flag, the
+ *   existing row is reused instead (`mergeUsers`).
+ * - `reuse`: use the existing row instead of inserting (get-or-create, e.g. e-mail addresses).
+ * - `config`: keep the existing row, or with `overwriteConfigs` overwrite it keeping its pk.
+ * - `regenerate`: give the imported row a freshly generated value (keys, tokens).
+ * - `clear`: set the listed fields to null on the imported row (a colliding invitation token).
+ */
+export type CollisionRule =
+  | {
+      readonly kind: 'suffix'
+      readonly field: string
+      readonly maxLength: number
+      /** Compare ignoring case, as Sentry does for usernames. Default: false. */
+      readonly ignoreCase?: boolean
+      /** Always suffix values made only of digits (Sentry's usernames). Default: false. */
+      readonly suffixAllDigits?: boolean
+      readonly reuseWhen?: keyof ImportFlags
+    }
+  | { readonly kind: 'reuse'; readonly fields: readonly string[] }
+  | { readonly kind: 'config'; readonly fields: readonly string[] }
+  | { readonly kind: 'regenerate'; readonly field: string; readonly generate: () => string }
+  | { readonly kind: 'clear'; readonly fields: readonly string[]; readonly alsoClear?: readonly string[] }
 
 /** Everything an application declares about relocation, in one place. */
 export interface RelocationMetadata {
@@ -87,6 +167,37 @@ export interface RelocationMetadata {
    * import (spec §2.5). Default: none.
    */
   readonly deletedModels?: readonly string[]
+  /** What `--filter-usernames` and `--filter-org-slugs` select by. Default: no filters offered. */
+  readonly filters?: FilterDeclarations
+}
+
+/**
+ * The application's filter semantics, declared rather than coded (spec §2.4, §3): which model and
+ * field a username or organization filter selects by, how organizations lead to their members'
+ * users, and which models follow the kept users (e-mail addresses that have no foreign key).
+ */
+export interface FilterDeclarations {
+  /** The user model and its username field. */
+  readonly users: { readonly model: string; readonly usernameField: string }
+  /** The organization model, its slug field, and the membership model linking users to it. */
+  readonly organizations?: {
+    readonly model: string
+    readonly slugField: string
+    readonly members: { readonly model: string; readonly organizationField: string; readonly userField: string }
+  }
+  /**
+   * Models filtered along with the users: rows of `model` are kept only when their `field` equals
+   * the `userField` of a kept user (Sentry's `Email.email` allowlist). Default: none.
+   */
+  readonly followUsers?: readonly { readonly model: string; readonly field: string; readonly userField: string }[]
+  /**
+   * Which users a Config export keeps (spec §3): those with any of `flagFields` set, or with a
+   * row in one of the `via` models. Default: every user.
+   */
+  readonly privilegedUsers?: {
+    readonly flagFields: readonly string[]
+    readonly via: readonly { readonly model: string; readonly userField: string }[]
+  }
 }
 
 /** Identity function that gives an application's metadata file its types. */
