@@ -126,6 +126,7 @@ export const relocation = defineRelocation({
       // both null (per-user global options) and by pk otherwise; the harness's ordinal logic has
       // to apply that condition, this list cannot express it.
       customOrdinal: ['user', 'key'],
+      skipIfTargetReused: ['user'],
       plainForeignKeys: {
         project_id: { model: 'sentry.project', kind: 'HybridCloudForeignKey' },
         organization_id: { model: 'sentry.organization', kind: 'HybridCloudForeignKey' },
