@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander'
+import { registerExportCommand } from './commands/export-command.ts'
+import { registerImportCommand } from './commands/import-command.ts'
 import { registerMigrateCommand } from './commands/migrate-command.ts'
 import { registerSchemaCommand } from './commands/schema-command.ts'
 import { EXIT_OK, EXIT_USAGE } from './exit-codes.ts'
@@ -13,6 +15,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .configureOutput({ writeOut: io.out, writeErr: io.err })
   registerSchemaCommand(program, io, setExitCode)
   registerMigrateCommand(program, io, setExitCode)
+  registerImportCommand(program, io, setExitCode)
+  registerExportCommand(program, io, setExitCode)
   return program
 }
 

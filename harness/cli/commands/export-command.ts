@@ -1,0 +1,42 @@
+import { createWriteStream } from 'node:fs'
+import { finished } from 'node:stream/promises'
+import type { Command } from 'commander'
+import { loadApplication } from '../../application/load-application.ts'
+import { parseDatabaseUrl } from '../../database/url-provider.ts'
+import { HarnessError } from '../../errors.ts'
+import { exportBackup } from '../../export/export-backup.ts'
+import { addBackupOptions, filtersOf, requireDatabaseUrl, scopeOf, type BackupFlags } from '../backup-options.ts'
+import { EXIT_OK } from '../exit-codes.ts'
+import type { CliIo } from '../output.ts'
+
+interface ExportFlags extends BackupFlags {
+  readonly indent: string
+  readonly silent?: boolean
+}
+
+/** `roundtrip export`: write a database out as a backup, to a file or standard output. */
+export function registerExportCommand(program: Command, io: CliIo, setExitCode: (code: number) => void) {
+  addBackupOptions(
+    program.command('export').argument('[dest]', 'where to write; "-" or nothing for standard output').description('export a database as a backup'),
+  )
+    .option('--indent <n>', 'spaces per level', '2')
+    .option('--silent', 'print nothing but the export')
+    .addHelpText('after', '\nExample:\n  $ roundtrip export backup.json --database-url postgres://app@localhost/app --scope organization --filter-org-slugs acme')
+    .action(async (dest: string | undefined, flags: ExportFlags) => {
+      const indent = Number(flags.indent)
+      if (!Number.isInteger(indent) || indent < 0 || indent > 16) {
+        throw new HarnessError({ code: 'USAGE', stage: 'cli', message: `--indent must be a whole number from 0 to 16, not "${flags.indent}"` })
+      }
+      const databaseUrl = parseDatabaseUrl(requireDatabaseUrl(flags, 'export'))
+      const application = await loadApplication({ dir: flags.app })
+      const toStdout = dest === undefined || dest === '-'
+      const destination = toStdout ? process.stdout : createWriteStream(dest)
+      const summary = await exportBackup({ application, databaseUrl, destination, scope: scopeOf(flags), filters: filtersOf(flags), indent })
+      if (!toStdout) {
+        destination.end()
+        await finished(destination)
+      }
+      if (!flags.silent) io.err(`exported ${summary.rows} rows of ${summary.models.filter((m) => m.rows > 0).length} models (${summary.bytes} bytes) in ${(summary.durationMs / 1000).toFixed(2)} s`)
+      setExitCode(EXIT_OK)
+    })
+}
