@@ -3,7 +3,9 @@ import type { Application } from '../harness/application/load-application.ts'
 import type { DatabaseServer } from '../harness/database/database-server.ts'
 import { HarnessError } from '../harness/errors.ts'
 import { importBackup } from '../harness/import/import-backup.ts'
+import { readFile } from 'node:fs/promises'
 import { writeTempBackup } from './support/backup-io.ts'
+import { runCli } from './support/cli.ts'
 import { databaseFingerprint, fixturePath, readFixture, referenceApplication, type Entry } from './support/reference-app.ts'
 import { cloneReferenceDatabase, connectSharedServer } from './support/shared-server.ts'
 
@@ -130,7 +132,7 @@ describe('bad input is refused with a clear error, and the database is left as i
   })
   afterAll(() => server.dispose())
 
-  it.each(CASES)('$name', async ({ backup, code, kind, message, context }) => {
+  it.concurrent.each(CASES)('$name', async ({ backup, code, kind, message, context }) => {
     await using db = await cloneReferenceDatabase(server)
     await importBackup({ application: app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
     const before = await databaseFingerprint(db.url)
@@ -144,6 +146,16 @@ describe('bad input is refused with a clear error, and the database is left as i
     expect(harnessError.message).toMatch(message)
     expect(harnessError.message).toContain(file)
     if (context) expect(harnessError.context).toMatchObject(context)
+    expect(await databaseFingerprint(db.url)).toBe(before)
+
+    // The same through the CLI: exit 1, the error as the one finding, the database unchanged.
+    const findings = `${file}.findings.json`
+    const run = await runCli(['import', file, '--database-url', db.url, '--no-prompt', '--findings-file', findings])
+    expect(run.code, run.stderr).toBe(1)
+    const [finding] = JSON.parse(await readFile(findings, 'utf8')) as { finding: string; kind: string; on: { model: string } }[]
+    expect(finding!.finding).toBe('RpcImportError')
+    expect(finding!.kind).toBe(kind ?? 'DeserializationFailed')
+    if (context?.model) expect(finding!.on.model).toBe(context.model)
     expect(await databaseFingerprint(db.url)).toBe(before)
   })
 

@@ -3,7 +3,7 @@ import type { Application } from '../harness/application/load-application.ts'
 import type { DatabaseServer } from '../harness/database/database-server.ts'
 import { importBackup } from '../harness/import/import-backup.ts'
 import { exportToString, writeTempBackup } from './support/backup-io.ts'
-import { fixturePath, readFixture, referenceApplication, rowCounts, type Entry } from './support/reference-app.ts'
+import { fixturePath, query, readFixture, referenceApplication, rowCounts, type Entry } from './support/reference-app.ts'
 import { cloneReferenceDatabase, connectSharedServer } from './support/shared-server.ts'
 
 const EXCLUDED_OPTION_KEYS = ['sentry:install-id', 'sentry:latest_version', 'sentry:last_worker_ping', 'sentry:last_worker_version']
@@ -66,6 +66,18 @@ describe('a Global round trip of fresh-install.json', () => {
     await importBackup({ application: app, databaseUrl: second.url, source: await writeTempBackup(once) })
     const twice = (await exportToString({ application: app, databaseUrl: second.url })).text
     expect(twice).toBe(once)
+  })
+
+  it('moves every pk sequence past the imported rows', async () => {
+    await using db = await cloneReferenceDatabase(server)
+    await importBackup({ application: app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
+    const [row] = await query<{ id: string; max: string }>(
+      db.url,
+      `WITH added AS (INSERT INTO sentry_projectoptions (project_id, key, value) VALUES (1, 'new', '1') RETURNING id)
+       SELECT (SELECT id FROM added) AS id, (SELECT max(id) FROM sentry_projectoptions) AS max`,
+    )
+    // fresh-install's project options have pks 3 and 4, kept by a Global import.
+    expect(Number(row!.id)).toBe(5)
   })
 
   it('empties every table with a Global import of []', async () => {

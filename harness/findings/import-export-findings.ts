@@ -15,7 +15,8 @@ export function errorFinding(error: HarnessError): FindingJson {
   const context = error.context
   return {
     finding: error.stage === 'export' ? 'RpcExportError' : 'RpcImportError',
-    kind: typeof context.kind === 'string' ? context.kind : 'Unknown',
+    // Malformed JSON is Sentry's DeserializationFailed too: the input could not become rows.
+    kind: typeof context.kind === 'string' ? context.kind : error.code === 'BACKUP_INVALID' ? 'DeserializationFailed' : 'Unknown',
     left_pk: typeof context.pk === 'number' ? context.pk : null,
     on: { model: typeof context.model === 'string' ? context.model : '', ordinal: typeof context.ordinal === 'number' ? context.ordinal : null },
     reason: typeof context.reason === 'string' ? context.reason : error.message,

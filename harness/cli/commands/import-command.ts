@@ -70,7 +70,9 @@ export function registerImportCommand(program: Command, io: CliIo, setExitCode: 
         if (flags.findingsFile) await writeFile(flags.findingsFile, formatFindingsJson([]))
         setExitCode(EXIT_OK)
       } catch (error) {
-        if (!isHarnessError(error) || error.code !== 'IMPORT_FAILED') throw error
+        // Bad data (including malformed JSON) is a failed import, reported as a finding; anything
+        // else (a server that went away) is an ordinary error.
+        if (!isHarnessError(error) || (error.code !== 'IMPORT_FAILED' && error.code !== 'BACKUP_INVALID')) throw error
         const finding = errorFinding(error)
         if (flags.findingsFile) await writeFile(flags.findingsFile, formatFindingsJson([finding]))
         io.err(prettyFinding(finding))
