@@ -26,3 +26,10 @@ export {
   type MigrationState,
 } from './schema/migrator.ts'
 export { cloneDatabase, createSchemaTemplate, type SchemaTemplate } from './schema/template.ts'
+export { importBackup, DEFAULT_IMPORT_BATCH_SIZE, type ImportBackupOptions } from './import/import-backup.ts'
+export type { BackupScope, DropReason, ImportSummary, ModelImportSummary } from './import/import-types.ts'
+export type { FilterRequest } from './import/import-filters.ts'
+export { exportBackup, DEFAULT_EXPORT_BATCH_SIZE, type ExportBackupOptions, type ExportSummary } from './export/export-backup.ts'
+export { dependencyGraph, sortDependencies, type DependencyGraph } from './graph/sorted-dependencies.ts'
+export { readBackupEntries, type RawBackupEntry } from './backup/read-backup.ts'
+export { createBackupWriter } from './backup/write-backup.ts'
