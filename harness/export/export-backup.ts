@@ -2,7 +2,7 @@ import pg from 'pg'
 import type { Application } from '../application/load-application.ts'
 import type { RegistryField, RegistryModel } from '../application/model-registry.ts'
 import type { RelocationScope } from '../application/relocation-metadata.ts'
-import { createBackupWriter, RawJson } from '../backup/write-backup.ts'
+import { createBackupWriter, PythonFloat, RawJson } from '../backup/write-backup.ts'
 import { quoteIdentifier } from '../database/database-names.ts'
 import { describeError, HarnessError, isHarnessError } from '../errors.ts'
 import { dependencyGraph, sortDependencies } from '../graph/sorted-dependencies.ts'
@@ -176,6 +176,8 @@ function toFields(
     if (value !== null) {
       if (field.type === 'bigint') value = Number(value)
       else if (field.type === 'json') value = new RawJson(value as string)
+      // A float column's value is a Python float: 2 is written 2.0, as Sentry writes it.
+      else if (field.type === 'float') value = new PythonFloat(value as number)
     }
     const target = field.foreignKey
     if (target && value !== null && target.model !== model.name) {
