@@ -1,29 +1,6 @@
-import { spawn } from 'node:child_process'
-import path from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
-import { REPO_ROOT } from './support/processes.ts'
+import { runCli as roundtrip } from './support/cli.ts'
 import { connectSharedServer } from './support/shared-server.ts'
-
-interface Run {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Runs the real `roundtrip` executable, the way a user does. */
-async function roundtrip(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin/roundtrip.js'), ...args], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (chunk) => (stdout += chunk))
-  child.stderr.on('data', (chunk) => (stderr += chunk))
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve))
-  return { code, stdout, stderr }
-}
 
 describe('roundtrip schema', () => {
   it('starts a database, applies the migrations and lists the tables', async () => {

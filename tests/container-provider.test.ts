@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process'
 import os from 'node:os'
-import pg from 'pg'
 import { getContainerRuntimeClient } from 'testcontainers'
 import { describe, expect, it } from 'vitest'
 import { isHarnessError } from '../harness/errors.ts'
@@ -12,6 +11,7 @@ import {
   startContainerServer,
 } from '../harness/database/container-provider.ts'
 import { DEFAULT_PG_MAJOR } from '../harness/database/types.ts'
+import { query } from './support/reference-app.ts'
 
 const LOCAL_IMAGE = 'localhost/roundtrip/postgres:15'
 const TIMEOUT_MS = 60_000
@@ -50,15 +50,6 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<T>(sql)).rows
-  } finally {
-    await client.end()
-  }
-}
 
 describe.skipIf(!runtime.reachable)(
   `container provider (${runtime.detail}, image ${image})`,

@@ -1,25 +1,15 @@
 import { cp, mkdtemp, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseServer } from '../harness/database/database-server.ts'
 import { isHarnessError } from '../harness/errors.ts'
 import { migrationChecksum, readMigrations, type Migration } from '../harness/schema/migrations.ts'
 import { applyMigrations, readMigrationState } from '../harness/schema/migrator.ts'
+import { query } from './support/reference-app.ts'
 import { connectSharedServer } from './support/shared-server.ts'
 
 const DEMO = path.join(import.meta.dirname, 'fixtures', 'migrations-demo')
-
-async function query<T extends pg.QueryResultRow>(url: string, sql: string): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    return (await client.query<T>(sql)).rows
-  } finally {
-    await client.end()
-  }
-}
 
 const tablesOf = async (url: string) =>
   (await query<{ t: string }>(url, `SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`)).map(
