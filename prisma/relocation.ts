@@ -5,9 +5,19 @@
  *
  * Sources: Sentry's model_dependencies/detailed.json (scopes, relocation_dependencies, hybrid-cloud
  * and implicit foreign keys) and the backup spec (custom ordinals §4.1, e-mail fields §5.3, import
- * shims §2.5). tests/reference-schema.test.ts checks this file against detailed.json.
+ * shims §2.5, the explicit comparators of Sentry's default map §5.3, in Sentry's order).
+ * tests/reference-schema.test.ts checks this file against detailed.json, and
+ * tests/default-comparators.test.ts the comparator map built from it against Sentry's snapshot.
  */
 import { randomBytes } from 'node:crypto'
+import {
+  autoSuffix,
+  dateUpdated,
+  hashObfuscating,
+  ignored,
+  secretHex,
+  userPasswordObfuscating,
+} from '../comparators/index.ts'
 import {
   defineRelocation,
   type ImportRow,
@@ -27,7 +37,7 @@ const ORGANIZATION_SLUG_MAX_LENGTH = 30
 
 export const relocation = defineRelocation({
   models: {
-    'sentry.integration': { scope: 'Global' },
+    'sentry.integration': { scope: 'Global', comparators: [dateUpdated('date_updated')] },
     'sentry.option': {
       scope: 'Config',
       customOrdinal: ['key'],
@@ -41,22 +51,26 @@ export const relocation = defineRelocation({
         if (typeof row.fields.slug === 'string') row.fields.slug = slugify(row.fields.slug)
       },
       collisions: [{ kind: 'suffix', field: 'slug', maxLength: ORGANIZATION_SLUG_MAX_LENGTH }],
+      comparators: [autoSuffix('slug')],
     },
-    'sentry.projecttemplate': { scope: 'Organization' },
+    'sentry.projecttemplate': { scope: 'Organization', comparators: [dateUpdated('date_updated')] },
     'sentry.relay': {
       scope: 'Config',
       customOrdinal: ['relay_id'],
       collisions: [{ kind: 'config', fields: ['relay_id'] }],
+      comparators: [hashObfuscating('relay_id', 'public_key')],
     },
     'sentry.relayusage': {
       scope: 'Config',
       customOrdinal: ['relay_id', 'version'],
       collisions: [{ kind: 'config', fields: ['relay_id', 'version'] }],
+      comparators: [hashObfuscating('relay_id', 'public_key')],
     },
     'sentry.team': {
       scope: 'Organization',
       // Replaced by owner_user_id / owner_team on the models that pointed at sentry.actor.
       deletedFields: ['actor'],
+      comparators: [ignored('org_role')],
     },
     'sentry.user': {
       scope: 'User',
@@ -73,11 +87,19 @@ export const relocation = defineRelocation({
           reuseWhen: 'mergeUsers',
         },
       ],
+      comparators: [
+        autoSuffix('username'),
+        dateUpdated('last_active'),
+        // The import rotates unclaimed users' passwords; the password comparator judges these.
+        ignored('last_password_change', 'is_unclaimed', 'is_password_expired'),
+        userPasswordObfuscating(),
+      ],
     },
     'sentry.userip': {
       scope: 'Global',
       customOrdinal: ['user', 'ip_address'],
       skipIfTargetReused: ['user'],
+      comparators: [dateUpdated('first_seen', 'last_seen'), ignored('country_code', 'region_code')],
     },
     'sentry.userpermission': {
       scope: 'Config',
@@ -89,8 +111,9 @@ export const relocation = defineRelocation({
       scope: 'Config',
       customOrdinal: ['name'],
       collisions: [{ kind: 'config', fields: ['name'] }],
+      comparators: [dateUpdated('date_updated')],
     },
-    'sentry.userroleuser': { scope: 'Config' },
+    'sentry.userroleuser': { scope: 'Config', comparators: [dateUpdated('date_updated')] },
     'sentry.project': { scope: 'Organization' },
     'sentry.organizationmember': {
       scope: 'Organization',
@@ -102,6 +125,7 @@ export const relocation = defineRelocation({
       nullIfTargetMissing: ['inviter_id'],
       collisions: [{ kind: 'clear', fields: ['token'], alsoClear: ['token_expires_at'] }],
       emailFields: ['email'],
+      comparators: [hashObfuscating('token')],
     },
     'sentry.environment': {
       scope: 'Organization',
@@ -117,15 +141,21 @@ export const relocation = defineRelocation({
       // Get-or-create on the address (spec §2.9).
       collisions: [{ kind: 'reuse', fields: ['email'] }],
       emailFields: ['email'],
+      comparators: [dateUpdated('date_added')],
     },
     'sentry.authenticator': { scope: 'Global' },
-    'sentry.apiapplication': { scope: 'Global' },
+    'sentry.apiapplication': {
+      scope: 'Global',
+      comparators: [hashObfuscating('client_id', 'client_secret')],
+    },
     'sentry.useroption': {
       scope: 'User',
       // Sentry orders user options by (user, key) only when organization_id and project_id are
-      // both null (per-user global options) and by pk otherwise; the harness's ordinal logic has
-      // to apply that condition, this list cannot express it.
+      // both null (per-user global options), and by pk otherwise.
       customOrdinal: ['user', 'key'],
+      customOrdinalWhen: (fields) => fields.organization_id == null && fields.project_id == null,
+      // Sentry lets a later global option with the same user and key replace the earlier one.
+      duplicateOrdinal: 'lastWins',
       skipIfTargetReused: ['user'],
       plainForeignKeys: {
         project_id: { model: 'sentry.project', kind: 'HybridCloudForeignKey' },
@@ -138,6 +168,7 @@ export const relocation = defineRelocation({
       dependsOn: ['sentry.email'],
       emailFields: ['email'],
       skipIfTargetReused: ['user'],
+      comparators: [dateUpdated('date_hash_added'), ignored('validation_hash', 'is_verified')],
       normalize: (row, context) => {
         if (context.scope === 'Global') return
         row.fields.is_verified = false
@@ -161,6 +192,10 @@ export const relocation = defineRelocation({
       collisions: [
         { kind: 'regenerate', field: 'public_key', generate: () => randomBytes(16).toString('hex') },
         { kind: 'regenerate', field: 'secret_key', generate: () => randomBytes(16).toString('hex') },
+      ],
+      comparators: [
+        hashObfuscating('public_key', 'secret_key'),
+        secretHex(16, 'public_key', 'secret_key'),
       ],
     },
     'sentry.organizationmemberteam': { scope: 'Organization' },

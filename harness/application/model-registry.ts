@@ -1,3 +1,4 @@
+import type { Comparator } from '../../comparators/comparator.ts'
 import { HarnessError } from '../errors.ts'
 import type { Dmmf, DmmfField, DmmfModel } from './prisma-dmmf.ts'
 import type {
@@ -62,6 +63,8 @@ export interface RegistryModel {
   readonly dependsOn: readonly string[]
   /** Fields older backups carry that this model no longer has; dropped on import. */
   readonly deletedFields: readonly string[]
+  /** The comparators declared for this model, checked against its fields (spec §5.3). */
+  readonly comparators: readonly Comparator[]
   /** The application's declared rules for this model (collisions, hooks, export exclusions). */
   readonly rules: ModelRelocation
   /** The fields by export name. */
@@ -222,6 +225,9 @@ function buildModel(
   }
   for (const field of emailFields) checkField(field, 'emailFields')
   for (const field of meta.customOrdinal ?? []) checkField(field, 'customOrdinal')
+  if ((meta.customOrdinalWhen || meta.duplicateOrdinal) && !meta.customOrdinal?.length) {
+    throw invalid(name, undefined, 'customOrdinalWhen and duplicateOrdinal need a customOrdinal')
+  }
   for (const field of meta.deletedFields ?? []) {
     if (fieldNames.has(field)) throw invalid(name, field, 'deletedFields names a field the model still has')
   }
@@ -237,7 +243,7 @@ function buildModel(
   }
   for (const field of Object.keys(meta.exportExclude ?? {})) checkField(field, 'exportExclude')
 
-  return {
+  const built: RegistryModel = {
     name,
     prismaModel: model.name,
     table: model.dbName ?? model.name,
@@ -248,8 +254,44 @@ function buildModel(
     customOrdinal: [...(meta.customOrdinal ?? [])],
     dependsOn: [...(meta.dependsOn ?? [])],
     deletedFields: [...(meta.deletedFields ?? [])],
+    comparators: [...(meta.comparators ?? [])],
     rules: meta,
     fieldsByName: new Map(fields.map((f) => [f.name, f])),
+  }
+  checkComparatorRegistrations(built, built.comparators)
+  return built
+}
+
+/**
+ * Refuses comparators that cannot work on `model`: a named or read field the model does not have,
+ * or a field named twice by comparators of the same name (their findings and scrub records would
+ * collide). `comparators` is the model's whole explicit list, declared and added.
+ * @throws HarnessError `APPLICATION_INVALID` for an unknown field, `COMPARATOR_CONFLICT` for a duplicate
+ */
+export function checkComparatorRegistrations(model: RegistryModel, comparators: readonly Comparator[]): void {
+  const seen = new Set<string>()
+  for (const comparator of comparators) {
+    if (typeof comparator?.compare !== 'function' || !Array.isArray(comparator.fields)) {
+      throw invalid(model.name, undefined, 'comparators lists something that is not a comparator (build one with defineComparator)')
+    }
+    for (const field of [...comparator.fields, ...(comparator.reads ?? [])]) {
+      if (!model.fieldsByName.has(field)) {
+        throw invalid(model.name, field, `comparators (${comparator.name}) names a field the model does not have`)
+      }
+    }
+    for (const field of comparator.fields) {
+      const key = `${comparator.name}::${field}`
+      if (seen.has(key)) {
+        throw new HarnessError({
+          code: 'COMPARATOR_CONFLICT',
+          stage: 'application',
+          message: `comparator registration conflict: ${comparator.name} is registered twice for the same field (model ${model.name}, field ${field})`,
+          hint: 'Name each field once per comparator kind: merge the two registrations into one',
+          context: { model: model.name, field, comparator: comparator.name },
+        })
+      }
+      seen.add(key)
+    }
   }
 }
 

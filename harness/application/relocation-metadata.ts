@@ -1,3 +1,5 @@
+import type { Comparator } from '../../comparators/comparator.ts'
+
 /**
  * The relocation metadata an application declares next to its Prisma schema: what the schema
  * alone cannot say about how rows move between installations. The harness reads models, tables,
@@ -50,10 +52,31 @@ export interface ModelRelocation {
   readonly scope: RelocationScope | readonly RelocationScope[]
   /**
    * Export field names whose values identify a row across installations, used instead of the pk
-   * to order rows for comparison (spec §4.1). Foreign keys to users are looked through to usernames.
-   * Default: none (rows are ordered by pk).
+   * to order rows for comparison (spec §4.1). Foreign keys to the user model (`filters.users`) are
+   * looked through to its `usernameField`. Default: none (rows are ordered by pk).
    */
   readonly customOrdinal?: readonly string[]
+  /**
+   * Which rows the custom ordinal applies to; the others are ordered by pk and take the ordinals
+   * before the keyed ones (spec §4.1: Sentry orders user options by user and key only when they
+   * belong to no organization and no project). Receives the row's fields. Default: every row.
+   */
+  readonly customOrdinalWhen?: (fields: Readonly<Record<string, unknown>>) => boolean
+  /**
+   * What a second row with the same custom ordinal means when comparing: `'finding'` reports a
+   * `DuplicateCustomOrdinal`; `'lastWins'` lets the later row silently replace the earlier one
+   * (Sentry's rule for user options). Either way the count is taken after de-duplication.
+   * Default: `'finding'`.
+   */
+  readonly duplicateOrdinal?: 'finding' | 'lastWins'
+  /**
+   * The comparators that `validate()` applies to this model's rows, in order (spec §5.3): how its
+   * fields may legitimately differ after a round trip. The automatic ones (datetime equality on
+   * models listed here, e-mail obfuscation, foreign keys) are added after them from the schema.
+   * Every field they name must exist, and no field may be named twice by comparators of the same
+   * name; both are checked when the registry is built. Default: none.
+   */
+  readonly comparators?: readonly Comparator[]
   /**
    * Models that must be imported before this one although no foreign key says so (Sentry's
    * `relocation_dependencies`). Export model names. Default: none.

@@ -1,4 +1,5 @@
 import type { HarnessError } from '../errors.ts'
+import type { FieldChange } from './comparator-findings.ts'
 
 /** The JSON form of a finding (spec §4.7): these keys, written with sorted keys, nulls included. */
 export interface FindingJson {
@@ -8,6 +9,8 @@ export interface FindingJson {
   readonly on: { readonly model: string; readonly ordinal: number | null }
   readonly reason: string
   readonly right_pk: number | null
+  /** `UnequalJSON` comparator findings only: the changed values (not part of Sentry's form). */
+  readonly changes?: readonly FieldChange[]
 }
 
 /** A failed import or export as the one-element findings list Sentry's CLI writes. */

@@ -1,0 +1,96 @@
+import {
+  defineComparator,
+  finding,
+  presentFields,
+  type ComparatorFinding,
+  type ComparatorName,
+  type ComparedRow,
+  type Comparator,
+  type InstanceId,
+} from './comparator.ts'
+import { pythonStr } from './python-text.ts'
+
+export interface RegexComparatorOptions {
+  readonly name: ComparatorName
+  readonly fields: readonly string[]
+  /** Must match the whole value; write it anchored (`^…$`), as the reason shows its source. */
+  readonly pattern: RegExp
+  /** Checks that run before the pattern checks, e.g. that the two values differ. Default: none. */
+  readonly before?: Comparator['compare']
+}
+
+/**
+ * Values with a known format (regenerated keys and ids): on each side the value must match the
+ * pattern. Field by field (sorted), the left check, then the right.
+ */
+export function regexComparator(options: RegexComparatorOptions): Comparator {
+  const { name, fields, pattern, before } = options
+  return defineComparator({
+    name,
+    fields,
+    compare: (on, left, right, context) => [
+      ...(before ? before(on, left, right, context) : []),
+      ...patternFindings(name, fields, pattern, on, left, right),
+    ],
+  })
+}
+
+function patternFindings(
+  name: ComparatorName,
+  fields: readonly string[],
+  pattern: RegExp,
+  on: InstanceId,
+  left: ComparedRow,
+  right: ComparedRow,
+): ComparatorFinding[] {
+  const findings: ComparatorFinding[] = []
+  for (const field of presentFields(fields, left, right)) {
+    for (const [side, row] of [
+      ['left', left],
+      ['right', right],
+    ] as const) {
+      const value = row.fields[field]
+      if (typeof value === 'string' && pattern.test(value)) continue
+      findings.push(
+        finding(
+          name,
+          on,
+          left,
+          right,
+          `the ${side} value ("${pythonStr(value)}") of \`${field}\` was not matched by this regex: ${pattern.source}`,
+        ),
+      )
+    }
+  }
+  return findings
+}
+
+/**
+ * Findings for fields whose two values are equal, for formats that must be regenerated on import.
+ * `describe` names the field in the reason ("the UUID field").
+ */
+export function unequalValueFindings(
+  name: ComparatorName,
+  fields: readonly string[],
+  describe: string,
+  on: InstanceId,
+  left: ComparedRow,
+  right: ComparedRow,
+): ComparatorFinding[] {
+  const findings: ComparatorFinding[] = []
+  for (const field of presentFields(fields, left, right)) {
+    const leftValue = left.fields[field]
+    const rightValue = right.fields[field]
+    if (leftValue !== rightValue) continue
+    findings.push(
+      finding(
+        name,
+        on,
+        left,
+        right,
+        `the left value (${pythonStr(leftValue)}) of ${describe} \`${field}\` was equal to the right value (${pythonStr(rightValue)})`,
+      ),
+    )
+  }
+  return findings
+}
