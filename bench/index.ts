@@ -3,8 +3,9 @@
 import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { benchBoot } from './boot.ts'
+import { benchValidate } from './validate.ts'
 
-const results = { machine: machineSummary(), boot: await benchBoot() }
+const results = { machine: machineSummary(), boot: await benchBoot(), validate: await benchValidate() }
 await writeFile(path.join(import.meta.dirname, 'results.json'), `${JSON.stringify(results, null, 2)}\n`)
 process.stdout.write(`\nwrote bench/results.json\n`)
 

@@ -33,3 +33,5 @@ export { exportBackup, DEFAULT_EXPORT_BATCH_SIZE, type ExportBackupOptions, type
 export { dependencyGraph, sortDependencies, type DependencyGraph } from './graph/sorted-dependencies.ts'
 export { readBackupEntries, type RawBackupEntry } from './backup/read-backup.ts'
 export { createBackupWriter } from './backup/write-backup.ts'
+export * from './validate/index.ts'
+export * from '../comparators/index.ts'

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander'
+import { registerCompareCommand } from './commands/compare-command.ts'
 import { registerExportCommand } from './commands/export-command.ts'
 import { registerImportCommand } from './commands/import-command.ts'
 import { registerMigrateCommand } from './commands/migrate-command.ts'
@@ -17,6 +18,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerMigrateCommand(program, io, setExitCode)
   registerImportCommand(program, io, setExitCode)
   registerExportCommand(program, io, setExitCode)
+  registerCompareCommand(program, io, setExitCode)
   return program
 }
 

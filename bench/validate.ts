@@ -1,0 +1,55 @@
+// Validate of two identical generated exports (100,000 rows by default), streamed from files as
+// `roundtrip compare` reads them: the figure the issue asks for. Run on its own with
+// `npx tsx bench/validate.ts [--rows N]`; nothing here is asserted.
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { defaultComparators } from '../comparators/default-comparators.ts'
+import { loadApplication } from '../harness/application/load-application.ts'
+import { validateBackups } from '../harness/validate/validate.ts'
+import { generateSnapshot } from './generate-snapshot.ts'
+
+export interface ValidateFigures {
+  readonly rows: number
+  /** Reading both files and validating them, end to end. */
+  readonly validateMs: number
+  readonly findings: number
+  readonly heapUsedMb: number
+}
+
+export async function benchValidate(rows = 100_000): Promise<ValidateFigures> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-bench-validate-'))
+  try {
+    const left = path.join(dir, 'left.json')
+    const right = path.join(dir, 'right.json')
+    await generateSnapshot(left, { rows })
+    await generateSnapshot(right, { rows })
+    const application = await loadApplication({
+      dir: path.join(import.meta.dirname, '..', 'prisma'),
+    })
+    const comparators = defaultComparators(application.registry)
+    const started = performance.now()
+    const result = await validateBackups(left, right, {
+      registry: application.registry,
+      comparators,
+    })
+    const validateMs = Math.round(performance.now() - started)
+    return {
+      rows,
+      validateMs,
+      findings: result.findings.length,
+      heapUsedMb: Math.round(process.memoryUsage().heapUsed / 1e6),
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { values } = parseArgs({ options: { rows: { type: 'string', default: '100000' } } })
+  const figures = await benchValidate(Number(values.rows))
+  process.stdout.write(
+    `validate of two identical ${figures.rows}-row exports: ${(figures.validateMs / 1000).toFixed(2)} s, ${figures.findings} findings, heap ${figures.heapUsedMb} MB\n`,
+  )
+}
