@@ -20,10 +20,19 @@ export type HarnessErrorCode =
   | 'COMPARATOR_FAILED'
   | 'COMPARATOR_CONFLICT'
   | 'SNAPSHOT_MISSING'
+  | 'TRANSFORM_FAILED'
   | 'USAGE'
 
 /** Where in the pipeline the error happened. */
-export type HarnessStage = 'boot' | 'schema' | 'application' | 'import' | 'export' | 'validate' | 'cli'
+export type HarnessStage =
+  | 'boot'
+  | 'schema'
+  | 'application'
+  | 'import'
+  | 'transform'
+  | 'export'
+  | 'validate'
+  | 'cli'
 
 /** Structured, identifying values: whatever helps a person find the culprit. */
 export interface HarnessErrorContext {

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { registerCompareCommand } from './commands/compare-command.ts'
+import { registerCheckCommand } from './commands/check-command.ts'
 import { registerExportCommand } from './commands/export-command.ts'
 import { registerImportCommand } from './commands/import-command.ts'
 import { registerMigrateCommand } from './commands/migrate-command.ts'
@@ -15,6 +16,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err })
   registerSchemaCommand(program, io, setExitCode)
+  registerCheckCommand(program, io, setExitCode)
   registerMigrateCommand(program, io, setExitCode)
   registerImportCommand(program, io, setExitCode)
   registerExportCommand(program, io, setExitCode)

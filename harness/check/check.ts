@@ -1,0 +1,201 @@
+import { createWriteStream } from 'node:fs'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { finished } from 'node:stream/promises'
+import { defaultComparators, type ComparatorMap } from '../../comparators/default-comparators.ts'
+import type { Application } from '../application/load-application.ts'
+import type { BackupEntry } from '../backup/backup-entry.ts'
+import { readBackupEntries } from '../backup/read-backup.ts'
+import type { DatabaseServer } from '../database/database-server.ts'
+import { startServer, type StartServerOptions } from '../database/start-server.ts'
+import { exportBackup } from '../export/export-backup.ts'
+import type { ComparatorFinding } from '../findings/comparator-findings.ts'
+import { importBackup } from '../import/import-backup.ts'
+import { applyMigrations } from '../schema/migrator.ts'
+import { cloneDatabase, createSchemaTemplate } from '../schema/template.ts'
+import { validate, type ValidateCounts } from '../validate/validate.ts'
+import {
+  acceptedMatches,
+  applyExpectations,
+  expectationsPathFor,
+  findStale,
+  readExpectations,
+  rowKey,
+  type Expectations,
+} from './expectations.ts'
+import { loadTransform, runTransform } from './transforms.ts'
+
+export interface CheckOptions {
+  readonly application: Application
+  /** Snapshot files to check, each in its own database. */
+  readonly snapshots: readonly string[]
+  /** Transform modules, run in order between import and export. Default: none. */
+  readonly transforms?: readonly string[]
+  /**
+   * Import at the schema as of this migration, then run the remaining migrations before exporting
+   * (a snapshot written by an older version of the application). Default: the latest schema.
+   */
+  readonly fromMigration?: string
+  /**
+   * The expectations file, for a single snapshot. Default: `<snapshot>.expect.json` beside each
+   * snapshot when it exists, else no intended changes.
+   */
+  readonly expectations?: string
+  /** Import→export cycles; with 2 or more the exports must also be byte-identical. Default: 1. */
+  readonly cycles?: number
+  /** A running server to use (the vitest integration shares one). Default: one is started. */
+  readonly server?: DatabaseServer
+  /** How to start the server when none is given. Default: automatic choice. */
+  readonly serverOptions?: StartServerOptions
+  /** Snapshots checked at once. Default: the number of CPUs. */
+  readonly concurrency?: number
+  /** Extra comparators (the default map otherwise). */
+  readonly comparators?: ComparatorMap
+}
+
+/** The verdict on one snapshot. */
+export interface SnapshotCheck {
+  readonly snapshot: string
+  readonly expectationsFile: string | undefined
+  /** Differences that no comparator and no expectation accounts for. Empty means it passed. */
+  readonly findings: readonly ComparatorFinding[]
+  /** Findings the expectations accepted. */
+  readonly accepted: readonly ComparatorFinding[]
+  /** Expectations that did not come true. */
+  readonly stale: readonly ComparatorFinding[]
+  readonly counts: ValidateCounts
+  readonly rows: { readonly snapshot: number; readonly exported: number }
+  readonly durationMs: number
+  readonly passed: boolean
+  /** The last export, for `--update` and reports. */
+  readonly exported: readonly BackupEntry[]
+  /** The snapshot with its expectations applied: what the round trip should give back. */
+  readonly expected: readonly BackupEntry[]
+}
+
+export interface CheckResult {
+  readonly checks: readonly SnapshotCheck[]
+  readonly passed: boolean
+  /** Which server was used, and why. */
+  readonly server: string
+}
+
+/**
+ * The round trip, per snapshot: a fresh database cloned from the migrated template → Global
+ * import → transforms → Global export → `validate(expected, export)`, where `expected` is the
+ * snapshot with its declared intended changes applied. Passes when nothing else differs and
+ * every declared change happened.
+ */
+export async function check(options: CheckOptions): Promise<CheckResult> {
+  const server = options.server ?? (await startServer(options.serverOptions))
+  try {
+    const template = await createSchemaTemplate(server, {
+      migrations: options.application.migrations,
+      to: options.fromMigration,
+    })
+    const comparators = options.comparators ?? defaultComparators(options.application.registry)
+    const transforms = await Promise.all((options.transforms ?? []).map(async (file) => ({ file, fn: await loadTransform(file) })))
+    const concurrency = Math.max(1, options.concurrency ?? os.availableParallelism())
+    const checks = await mapConcurrently(options.snapshots, concurrency, (snapshot) =>
+      checkSnapshot(snapshot, { ...options, server, template: template.name, comparators, transforms }),
+    )
+    return { checks, passed: checks.every((c) => c.passed), server: `${server.description} (${server.provider}: ${server.reason})` }
+  } finally {
+    if (!options.server) await server.dispose()
+  }
+}
+
+interface SnapshotContext extends Omit<CheckOptions, 'transforms'> {
+  readonly server: DatabaseServer
+  readonly template: string
+  readonly comparators: ComparatorMap
+  readonly transforms: readonly { file: string; fn: Awaited<ReturnType<typeof loadTransform>> }[]
+}
+
+async function checkSnapshot(snapshot: string, context: SnapshotContext): Promise<SnapshotCheck> {
+  const started = performance.now()
+  const { application } = context
+  const expectationsFile = context.expectations ?? expectationsPathFor(snapshot)
+  const expectations = await readExpectations(expectationsFile)
+  const original = await readAll(snapshot)
+  const expected = applyExpectations(original, expectations, expectationsFile)
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'roundtrip-check-'))
+  try {
+    const cycles = Math.max(1, context.cycles ?? 1)
+    const exports: string[] = []
+    let source = snapshot
+    for (let cycle = 1; cycle <= cycles; cycle += 1) {
+      await using db = await cloneDatabase(context.server, context.template)
+      // Only the first cycle starts from an old schema; later ones re-import our own export.
+      const oldSchema = cycle === 1 && context.fromMigration !== undefined
+      await importBackup({ application, databaseUrl: db.url, source, allowPendingMigrations: oldSchema })
+      if (oldSchema) await applyMigrations(db.url, application.migrations)
+      if (cycle === 1) {
+        for (const { file, fn } of context.transforms) await runTransform(file, fn, { databaseUrl: db.url, snapshot, application })
+      }
+      const file = path.join(workDir, `export-${cycle}.json`)
+      const stream = createWriteStream(file)
+      await exportBackup({ application, databaseUrl: db.url, destination: stream })
+      stream.end()
+      await finished(stream)
+      exports.push(file)
+      source = file
+    }
+    const exported = await readAll(exports[0]!)
+    const result = validate(expected, exported, { registry: application.registry, comparators: context.comparators })
+    const accepted = result.findings.filter((f) => (expectations.accepted ?? []).some((a) => acceptedMatches(a, f)))
+    const findings = result.findings.filter((f) => !accepted.includes(f))
+    const exportedByKey = new Map(exported.map((e) => [rowKey(e.model, e.pk), e]))
+    const stale = findStale(original, exportedByKey, expectations, result.findings)
+    for (let cycle = 2; cycle <= exports.length; cycle += 1) {
+      const [first, again] = await Promise.all([readFile(exports[0]!), readFile(exports[cycle - 1]!)])
+      if (first.equals(again)) continue
+      // Bytes may differ only where a comparator declares a difference legitimate (an unclaimed
+      // user's password is rotated by every import); anything else breaks idempotence.
+      const drift = validate(exported, await readAll(exports[cycle - 1]!), { registry: application.registry, comparators: context.comparators })
+      for (const finding of drift.findings) {
+        findings.push({ ...finding, reason: `cycle ${cycle} differs from cycle 1 (not idempotent): ${finding.reason}` })
+      }
+    }
+    return {
+      snapshot,
+      expectationsFile: hasAny(expectations) ? expectationsFile : undefined,
+      findings,
+      accepted,
+      stale,
+      counts: result.counts,
+      rows: { snapshot: original.length, exported: exported.length },
+      durationMs: performance.now() - started,
+      passed: findings.length === 0 && stale.length === 0,
+      exported,
+      expected,
+    }
+  } finally {
+    await rm(workDir, { recursive: true, force: true })
+  }
+}
+
+function hasAny(expectations: Expectations): boolean {
+  return Object.values(expectations).some((list) => Array.isArray(list) && list.length > 0)
+}
+
+async function readAll(file: string): Promise<BackupEntry[]> {
+  const entries: BackupEntry[] = []
+  for await (const entry of readBackupEntries(file)) entries.push(entry.value as BackupEntry)
+  return entries
+}
+
+/** Runs `fn` over `items` with at most `limit` running at once, keeping the input order. */
+async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length)
+  let next = 0
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++
+      results[index] = await fn(items[index]!)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return results
+}
