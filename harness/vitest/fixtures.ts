@@ -1,0 +1,49 @@
+import { inject, test as base } from 'vitest'
+import { loadApplication, type Application } from '../application/load-application.ts'
+import { check, type CheckOptions, type CheckResult } from '../check/check.ts'
+import type { DatabaseServer, OwnedDatabase } from '../database/database-server.ts'
+import { startServer } from '../database/start-server.ts'
+import { cloneDatabase } from '../schema/template.ts'
+
+export interface RoundtripFixtures {
+  /** The run's server, as this test file may use it: only its own databases can be dropped. */
+  roundtripServer: DatabaseServer
+  /** The application under test, loaded once per file. */
+  application: Application
+  /** A fresh database with the migrated schema, dropped after the test. */
+  database: OwnedDatabase
+  /** Runs `roundtrip check` on the run's server. */
+  checkSnapshots: (options: Omit<CheckOptions, 'application' | 'server'>) => Promise<CheckResult>
+}
+
+/**
+ * `test` with round-trip fixtures. Requires `roundtripGlobalSetup` in the vitest config.
+ * @example
+ *   roundtripTest('backs up cleanly', async ({ checkSnapshots }) => {
+ *     expect(await checkSnapshots({ snapshots: ['snapshots/fresh_install.json'] })).toRoundTripCleanly()
+ *   })
+ */
+export const roundtripTest = base.extend<RoundtripFixtures>({
+  roundtripServer: [
+    async ({}, use) => {
+      const server = await startServer({ provider: 'url', databaseUrl: inject('roundtripServer').maintenanceUrl })
+      await use(server)
+      await server.dispose()
+    },
+    { scope: 'file' },
+  ],
+  application: [
+    async ({}, use) => {
+      await use(await loadApplication({ dir: inject('roundtripServer').app }))
+    },
+    { scope: 'file' },
+  ],
+  database: async ({ roundtripServer }, use) => {
+    const database = await cloneDatabase(roundtripServer, inject('roundtripServer').template)
+    await use(database)
+    await database.dispose()
+  },
+  checkSnapshots: async ({ roundtripServer, application }, use) => {
+    await use((options) => check({ ...options, application, server: roundtripServer }))
+  },
+})
