@@ -132,6 +132,8 @@ export const relocation = defineRelocation({
       plainForeignKeys: {
         organization_id: { model: 'sentry.organization', kind: 'ImplicitForeignKey' },
       },
+      // Our own migration environment_display_name renamed it (Sentry's exports say `name`).
+      renamedFields: { name: 'display_name' },
     },
     'sentry.email': {
       scope: 'User',

@@ -33,7 +33,7 @@ import { HarnessError } from '../harness/errors.ts'
 
 const FIXTURES = fileURLToPath(new URL('../snapshots/sentry/', import.meta.url))
 const FIXTURE_FILES = readdirSync(FIXTURES)
-  .filter((name) => name.endsWith('.json'))
+  .filter((name) => name.endsWith('.json') && !name.endsWith('.expect.json'))
   .sort()
 
 // --- Python ----------------------------------------------------------------------------------

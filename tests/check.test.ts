@@ -93,6 +93,32 @@ describe('roundtrip check', () => {
     })
   })
 
+  describe('a migration under test', () => {
+    const OLD = path.join(REPO_ROOT, 'snapshots', 'environment_before_rename.json')
+
+    it('passes from the old schema with the migration\'s changes declared', async () => {
+      const outcome = await single({ snapshots: [OLD] })
+      expect([outcome.passed, outcome.findings, outcome.stale]).toEqual([true, [], []])
+      expect(outcome.expectationsFile).toBe(path.join(REPO_ROOT, 'snapshots', 'environment_before_rename.expect.json'))
+    })
+
+    it('fails without them, naming the renamed and the new field', async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-check-'))
+      const file = path.join(dir, 'bare.expect.json')
+      await writeFile(file, JSON.stringify({ fromMigration: 'init' }))
+      const outcome = await single({ snapshots: [OLD], expectations: file })
+      expect(outcome.findings).toHaveLength(4)
+      for (const finding of outcome.findings) {
+        expect(finding).toMatchObject({ kind: 'UnequalJSON', on: { model: 'sentry.environment' } })
+        expect(finding.changes!.map((c) => [c.path.join('.'), c.kind])).toEqual([
+          ['display_name', 'added'],
+          ['name', 'removed'],
+          ['slug', 'added'],
+        ])
+      }
+    })
+  })
+
   it('names a failing transform and rolls its changes back', async () => {
     const file = path.join(TRANSFORMS, 'broken.ts')
     const error = (await single({ snapshots: [SNAPSHOT], transforms: [file] }).catch((e: unknown) => e)) as HarnessError
@@ -124,6 +150,7 @@ describe('roundtrip check', () => {
 /** Every snapshot the project ships that is meant to round-trip (invalid-user.json is not). */
 const SHIPPED = [
   SNAPSHOT,
+  path.join(REPO_ROOT, 'snapshots', 'environment_before_rename.json'),
   ...[
     'fresh-install.json',
     'datetime-millis.json',

@@ -164,7 +164,7 @@ describe('bad input is refused with a clear error, and the database is left as i
     const error = (await importBackup({ application: app, databaseUrl: db.url, source: fixturePath('single-option.json') }).catch((e: unknown) => e)) as HarnessError
     expect(error.code).toBe('IMPORT_FAILED')
     expect(error.context.kind).toBe('SchemaNotReady')
-    expect(error.message).toMatch(/^import refused: the database schema is not the application's \(missing migrations \d{14}_init\)/)
+    expect(error.message).toMatch(/^import refused: the database schema is not the application's \(missing migrations \d{14}_init, \d{14}_environment_display_name\)/)
     expect(error.message).toContain('roundtrip migrate')
   })
 })

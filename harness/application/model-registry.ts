@@ -63,6 +63,12 @@ export interface RegistryModel {
   readonly dependsOn: readonly string[]
   /** Fields older backups carry that this model no longer has; dropped on import. */
   readonly deletedFields: readonly string[]
+  /**
+   * Fields older backups carry under an earlier name: old export name → current export name. A
+   * map, not the declared record, so that a field called `constructor` is not found on the
+   * prototype.
+   */
+  readonly renamedFields: ReadonlyMap<string, string>
   /** The comparators declared for this model, checked against its fields (spec §5.3). */
   readonly comparators: readonly Comparator[]
   /** The application's declared rules for this model (collisions, hooks, export exclusions). */
@@ -231,6 +237,17 @@ function buildModel(
   for (const field of meta.deletedFields ?? []) {
     if (fieldNames.has(field)) throw invalid(name, field, 'deletedFields names a field the model still has')
   }
+  const renamedFields = new Map(Object.entries(meta.renamedFields ?? {}))
+  const renamedTo = new Map<string, string>()
+  for (const [oldName, newName] of renamedFields) {
+    if (!fieldNames.has(newName)) throw invalid(name, newName, `renamedFields renames "${oldName}" to a field the model does not have`)
+    if (fieldNames.has(oldName)) throw invalid(name, oldName, 'renamedFields renames a field the model still has')
+    if (meta.deletedFields?.includes(oldName)) throw invalid(name, oldName, 'renamedFields renames a field that deletedFields drops')
+    // Two old names for one field would leave a backup that carries both with two values.
+    const earlier = renamedTo.get(newName)
+    if (earlier !== undefined) throw invalid(name, newName, `renamedFields renames both "${earlier}" and "${oldName}" to this field`)
+    renamedTo.set(newName, oldName)
+  }
   for (const field of [...(meta.nullIfTargetMissing ?? []), ...(meta.skipIfTargetReused ?? [])]) {
     checkField(field, 'nullIfTargetMissing/skipIfTargetReused')
     if (!fields.find((f) => f.name === field)?.foreignKey && !plainForeignKeys[field]) {
@@ -254,6 +271,7 @@ function buildModel(
     customOrdinal: [...(meta.customOrdinal ?? [])],
     dependsOn: [...(meta.dependsOn ?? [])],
     deletedFields: [...(meta.deletedFields ?? [])],
+    renamedFields,
     comparators: [...(meta.comparators ?? [])],
     rules: meta,
     fieldsByName: new Map(fields.map((f) => [f.name, f])),

@@ -97,6 +97,13 @@ export interface ModelRelocation {
    */
   readonly deletedFields?: readonly string[]
   /**
+   * Fields the application has renamed since older backups were written: old export name → new
+   * export name. The importer reads an old backup's value under the new name (an import shim like
+   * `deletedFields`), so a backup from before the rename imports into the current schema. The new
+   * name must be a field of the model and the old one must not. Default: none.
+   */
+  readonly renamedFields?: Readonly<Record<string, string>>
+  /**
    * What happens when an imported row collides with an existing one (or an earlier row of the
    * same import) on a unique field set. Default: nothing special, so the database refuses the row
    * (an `IntegrityError` that fails the import).

@@ -90,15 +90,20 @@ export interface CheckResult {
 export async function check(options: CheckOptions): Promise<CheckResult> {
   const server = options.server ?? (await startServer(options.serverOptions))
   try {
-    const template = await createSchemaTemplate(server, {
-      migrations: options.application.migrations,
-      to: options.fromMigration,
-    })
+    // One template per schema version asked for, built on first use and shared by the snapshots.
+    const templates = new Map<string, Promise<string>>()
+    const templateAt = (to: string | undefined) => {
+      const key = to ?? ''
+      if (!templates.has(key)) {
+        templates.set(key, createSchemaTemplate(server, { migrations: options.application.migrations, to }).then((t) => t.name))
+      }
+      return templates.get(key)!
+    }
     const comparators = options.comparators ?? defaultComparators(options.application.registry)
     const transforms = await Promise.all((options.transforms ?? []).map(async (file) => ({ file, fn: await loadTransform(file) })))
     const concurrency = Math.max(1, options.concurrency ?? os.availableParallelism())
     const checks = await mapConcurrently(options.snapshots, concurrency, (snapshot) =>
-      checkSnapshot(snapshot, { ...options, server, template: template.name, comparators, transforms }),
+      checkSnapshot(snapshot, { ...options, server, templateAt, comparators, transforms }),
     )
     return { checks, passed: checks.every((c) => c.passed), server: `${server.description} (${server.provider}: ${server.reason})` }
   } finally {
@@ -108,7 +113,7 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
 
 interface SnapshotContext extends Omit<CheckOptions, 'transforms'> {
   readonly server: DatabaseServer
-  readonly template: string
+  readonly templateAt: (migration: string | undefined) => Promise<string>
   readonly comparators: ComparatorMap
   readonly transforms: readonly { file: string; fn: Awaited<ReturnType<typeof loadTransform>> }[]
 }
@@ -120,15 +125,17 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
   const expectations = await readExpectations(expectationsFile)
   const original = await readAll(snapshot)
   const expected = applyExpectations(original, expectations, expectationsFile)
+  const fromMigration = expectations.fromMigration ?? context.fromMigration
+  const template = await context.templateAt(fromMigration)
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'roundtrip-check-'))
   try {
     const cycles = Math.max(1, context.cycles ?? 1)
     const exports: string[] = []
     let source = snapshot
     for (let cycle = 1; cycle <= cycles; cycle += 1) {
-      await using db = await cloneDatabase(context.server, context.template)
       // Only the first cycle starts from an old schema; later ones re-import our own export.
-      const oldSchema = cycle === 1 && context.fromMigration !== undefined
+      const oldSchema = cycle === 1 && fromMigration !== undefined
+      await using db = await cloneDatabase(context.server, oldSchema ? template : await context.templateAt(undefined))
       await importBackup({ application, databaseUrl: db.url, source, allowPendingMigrations: oldSchema })
       if (oldSchema) await applyMigrations(db.url, application.migrations)
       if (cycle === 1) {

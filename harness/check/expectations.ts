@@ -11,6 +11,11 @@ import type { ComparatorFinding } from '../findings/comparator-findings.ts'
  * so the snapshot's row and the exported row have the same pk.
  */
 export interface Expectations {
+  /**
+   * The snapshot was exported by an older version of the application: import it at the schema as
+   * of this migration, then run the later ones (the check's `fromMigration`, per snapshot).
+   */
+  readonly fromMigration?: string
   /** Intended field changes: JSON Patch operations (RFC 6902) on a row's `fields`. */
   readonly changes?: readonly { readonly model: string; readonly pk: number; readonly patch: readonly Operation[] }[]
   /** Rows the round trip is expected to lose. */

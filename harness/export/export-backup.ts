@@ -8,6 +8,7 @@ import { describeError, HarnessError, isHarnessError } from '../errors.ts'
 import { dependencyGraph, sortDependencies } from '../graph/sorted-dependencies.ts'
 import type { FilterRequest } from '../import/import-filters.ts'
 import { SCOPE_MEMBERS, type BackupScope } from '../import/import-types.ts'
+import { readLiveRegistry } from '../import/live-schema.ts'
 import { SparseBitset } from '../import/pk-map.ts'
 import { exportAllowlists, type ExportAllowlist } from './export-filters.ts'
 
@@ -26,6 +27,13 @@ export interface ExportBackupOptions {
   readonly indent?: number
   /** Default: `DEFAULT_EXPORT_BATCH_SIZE` (2 000). */
   readonly batchSize?: number
+  /**
+   * Export the tables as the database has them, not as the application's latest schema says: for
+   * a database at an older migration, which exports fields that later migrations renamed or
+   * dropped and leaves out those they added (see `adaptRegistry` in `live-schema.ts`).
+   * Default: false.
+   */
+  readonly liveSchema?: boolean
 }
 
 export interface ModelExportSummary {
@@ -51,11 +59,11 @@ export interface ExportSummary {
  */
 export async function exportBackup(options: ExportBackupOptions): Promise<ExportSummary> {
   const started = performance.now()
-  const registry = options.application.registry
+  let registry = options.application.registry
   const scope = options.scope ?? 'Global'
   const members = new Set<RelocationScope>(SCOPE_MEMBERS[scope])
   const batchSize = options.batchSize ?? DEFAULT_EXPORT_BATCH_SIZE
-  const order = sortDependencies(dependencyGraph(registry))
+  let order = sortDependencies(dependencyGraph(registry))
   const client = new pg.Client({ connectionString: options.databaseUrl })
   await client.connect()
   const writer = createBackupWriter(options.destination, { indent: options.indent ?? 2 })
@@ -64,6 +72,11 @@ export async function exportBackup(options: ExportBackupOptions): Promise<Export
   try {
     // One snapshot for the whole export, so rows and the rows they point at agree.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+    if (options.liveSchema) {
+      // Read inside the export's snapshot, so the columns are those of the rows exported.
+      registry = await readLiveRegistry(client, registry)
+      order = sortDependencies(dependencyGraph(registry))
+    }
     const allowlists = await exportAllowlists(client, registry, scope, options.filters ?? {})
     for (const name of order) {
       const model = registry.get(name)!

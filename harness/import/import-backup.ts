@@ -22,6 +22,7 @@ import {
   type ImportSummary,
   type ModelImportSummary,
 } from './import-types.ts'
+import { readLiveRegistryAt } from './live-schema.ts'
 import { PkMap } from './pk-map.ts'
 import { advanceSequence, insertRows, readColumnTypes, reservePks, updateRow, type ColumnTypes } from './table-writer.ts'
 
@@ -46,8 +47,10 @@ export interface ImportBackupOptions {
   /** Default: `DEFAULT_IMPORT_BATCH_SIZE` (1 000). */
   readonly batchSize?: number
   /**
-   * Import into a schema that lacks later migrations (an old snapshot at an old schema). Default:
-   * false, so a database whose schema is missing or behind is refused.
+   * Import into a schema that lacks later migrations (an old snapshot at an old schema). The
+   * model registry is then adapted to the tables as they are (see `adaptRegistry` in
+   * `live-schema.ts`): fields of later migrations are left out, columns they renamed or dropped
+   * are fields again. Default: false, so a database whose schema is missing or behind is refused.
    */
   readonly allowPendingMigrations?: boolean
   /** The clock for fields reset to "now". Default: the current time. */
@@ -81,11 +84,17 @@ type MutableSummary = { -readonly [K in keyof ModelImportSummary]: ModelImportSu
 export async function importBackup(options: ImportBackupOptions): Promise<ImportSummary> {
   const started = performance.now()
   const { application } = options
-  const registry = application.registry
+  const file = options.file ?? (typeof options.source === 'string' ? options.source : '<stdin>')
+  // A database behind the migrations has older tables than the registry describes; an up-to-date
+  // one is the registry's own, so the normal path reads no catalog.
+  const registry = options.allowPendingMigrations
+    ? await readLiveRegistryAt(options.databaseUrl, application.registry).catch((error: unknown) => {
+        throw isHarnessError(error) ? error : importError('DatabaseError', { file }, describeError(error), error)
+      })
+    : application.registry
   const scope = options.scope ?? 'Global'
   const scopeMembers = new Set<RelocationScope>(SCOPE_MEMBERS[scope])
   const flags: ImportFlags = { mergeUsers: false, overwriteConfigs: false, ...options.flags }
-  const file = options.file ?? (typeof options.source === 'string' ? options.source : '<stdin>')
   const batchSize = options.batchSize ?? DEFAULT_IMPORT_BATCH_SIZE
   const order = sortDependencies(dependencyGraph(registry))
 
@@ -239,10 +248,19 @@ class BatchWriter {
     const fields: Record<string, unknown> = {}
     for (const [name, value] of Object.entries(entry.fields)) {
       if (model.deletedFields.includes(name)) continue
-      if (!model.fieldsByName.has(name)) {
+      if (model.fieldsByName.has(name)) {
+        fields[name] = value
+        continue
+      }
+      // Looked up only for unknown names, so current backups pay nothing for the shim.
+      const renamed = model.renamedFields.get(name)
+      if (renamed === undefined) {
         throw importError('DeserializationFailed', { ...where, field: name }, `the field \`${name}\` is not a field of \`${model.name}\``)
       }
-      fields[name] = value
+      if (Object.hasOwn(entry.fields, renamed)) {
+        throw importError('DeserializationFailed', { ...where, field: name }, `the row has both \`${name}\` and \`${renamed}\`, its new name`)
+      }
+      fields[renamed] = value
     }
     if (!run.inScope) return 'outOfScope'
     const allow = this.allowlists.get(model.name)
