@@ -4,6 +4,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { Application } from '../harness/application/load-application.ts'
 import { check, type CheckOptions } from '../harness/check/check.ts'
+import { findObsoleteBaselines } from '../harness/check/obsolete-baselines.ts'
 import type { DatabaseServer } from '../harness/database/database-server.ts'
 import { HarnessError } from '../harness/errors.ts'
 import { runCli } from './support/cli.ts'
@@ -182,6 +183,21 @@ describe('roundtrip check on the command line', () => {
     expect(failing.stderr).toContain("on: InstanceID(model: 'sentry.organization', ordinal: 1)")
     expect((await runCli(['check', '/no/such.json'])).code).toBe(2)
     expect((await runCli(['check', SNAPSHOT, '--cycles', '0'])).code).toBe(2)
+  })
+
+  it('reports expectations files whose snapshot is gone', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-obsolete-'))
+    const snapshot = path.join(dir, 'kept.json')
+    await writeFile(snapshot, await readFile(SNAPSHOT))
+    await writeFile(path.join(dir, 'gone.expect.json'), '{}')
+    const run = await runCli(['check', snapshot], onSharedServer())
+    expect(run.code).toBe(0)
+    expect(run.stderr).toContain(`obsolete expectations (no snapshot): ${path.join(dir, 'gone.expect.json')}`)
+  })
+
+  it('ships no expectations file without its snapshot', async () => {
+    const shipped = [path.join(REPO_ROOT, 'snapshots', 'x.json'), path.join(REPO_ROOT, 'snapshots', 'sentry', 'x.json')]
+    expect(await findObsoleteBaselines(shipped)).toEqual([])
   })
 
   it('refuses --update on CI', async () => {

@@ -1,4 +1,9 @@
-import { inject, test as base } from 'vitest'
+import { expect, inject, test as base } from 'vitest'
+import { defaultComparators } from '../../comparators/default-comparators.ts'
+import type { BackupEntry } from '../backup/backup-entry.ts'
+import { readBackupEntries } from '../backup/read-backup.ts'
+import { expectationsPathFor, readExpectations } from '../check/expectations.ts'
+import { expectationsFromRun, writeExpectations } from '../check/update-expectations.ts'
 import { loadApplication, type Application } from '../application/load-application.ts'
 import { check, type CheckOptions, type CheckResult } from '../check/check.ts'
 import type { DatabaseServer, OwnedDatabase } from '../database/database-server.ts'
@@ -44,6 +49,28 @@ export const roundtripTest = base.extend<RoundtripFixtures>({
     await database.dispose()
   },
   checkSnapshots: async ({ roundtripServer, application }, use) => {
-    await use((options) => check({ ...options, application, server: roundtripServer }))
+    await use(async (options) => {
+      const run = () => check({ ...options, application, server: roundtripServer })
+      const result = await run()
+      if (result.passed || !updatingSnapshots()) return result
+      // `vitest -u`: the expectations are baselines like any snapshot; rewrite, then check again.
+      const comparators = defaultComparators(application.registry)
+      for (const outcome of result.checks.filter((c) => !c.passed)) {
+        const file = options.expectations ?? expectationsPathFor(outcome.snapshot)
+        const original: BackupEntry[] = []
+        for await (const entry of readBackupEntries(outcome.snapshot)) original.push(entry.value as BackupEntry)
+        await writeExpectations(file, expectationsFromRun(original, outcome.exported, application.registry, comparators), await readExpectations(file))
+      }
+      return await run()
+    })
   },
 })
+
+/**
+ * Whether vitest runs with `-u`. Vitest keeps the mode on its snapshot state without a public
+ * getter; `none` (the mode on CI) and `new` leave expectations alone.
+ */
+function updatingSnapshots(): boolean {
+  const state = expect.getState().snapshotState as unknown as { _updateSnapshot?: string } | undefined
+  return state?._updateSnapshot === 'all' && !process.env.CI
+}
