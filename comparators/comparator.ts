@@ -125,6 +125,30 @@ export function defineComparator(definition: ComparatorDefinition): Comparator {
   return Object.freeze(comparator)
 }
 
+/**
+ * A comparator that judges each covered field on its own, in sorted order, skipping fields
+ * missing on both sides: `judge` returns the reason when the two values are not acceptably
+ * related, or undefined when they are. Most built-in comparators are this shape.
+ */
+export function fieldByFieldComparator(
+  name: ComparatorName,
+  fields: readonly string[],
+  judge: (field: string, leftValue: unknown, rightValue: unknown) => string | undefined,
+): Comparator {
+  return defineComparator({
+    name,
+    fields,
+    compare: (on, left, right) => {
+      const findings: ComparatorFinding[] = []
+      for (const field of presentFields(fields, left, right)) {
+        const reason = judge(field, left.fields[field], right.fields[field])
+        if (reason !== undefined) findings.push(finding(name, on, left, right, reason))
+      }
+      return findings
+    },
+  })
+}
+
 /** A finding about one instance pair, with both sides' pks. */
 export function finding(
   kind: FindingKind,

@@ -1,10 +1,4 @@
-import {
-  defineComparator,
-  finding,
-  presentFields,
-  type Comparator,
-  type ComparatorFinding,
-} from './comparator.ts'
+import { fieldByFieldComparator, type Comparator } from './comparator.ts'
 import { parseInstant, UNIX_EPOCH } from './datetimes.ts'
 import { pythonStr } from './python-text.ts'
 
@@ -15,31 +9,14 @@ const NAME = 'DateUpdatedComparator'
  * not be after the right one. An empty value counts as the Unix epoch.
  */
 export function dateUpdated(...fields: string[]): Comparator {
-  return defineComparator({
-    name: NAME,
-    fields,
-    compare: (on, left, right) => {
-      const findings: ComparatorFinding[] = []
-      for (const field of presentFields(fields, left, right)) {
-        const leftValue = left.fields[field] || UNIX_EPOCH
-        const rightValue = right.fields[field] || UNIX_EPOCH
-        if (leftValue === rightValue) continue
-        const leftInstant = parseInstant(leftValue)
-        const rightInstant = parseInstant(rightValue)
-        // A value that is no datetime cannot be shown to be in order, so it is reported too.
-        if (leftInstant !== undefined && rightInstant !== undefined && leftInstant <= rightInstant)
-          continue
-        findings.push(
-          finding(
-            NAME,
-            on,
-            left,
-            right,
-            `the left value (${pythonStr(leftValue)}) of \`${field}\` was not less than or equal to the right value (${pythonStr(rightValue)})`,
-          ),
-        )
-      }
-      return findings
-    },
+  return fieldByFieldComparator(NAME, fields, (field, leftRaw, rightRaw) => {
+    const leftValue = leftRaw || UNIX_EPOCH
+    const rightValue = rightRaw || UNIX_EPOCH
+    if (leftValue === rightValue) return undefined
+    const leftInstant = parseInstant(leftValue)
+    const rightInstant = parseInstant(rightValue)
+    // A value that is no datetime cannot be shown to be in order, so it is reported too.
+    if (leftInstant !== undefined && rightInstant !== undefined && leftInstant <= rightInstant) return undefined
+    return `the left value (${pythonStr(leftValue)}) of \`${field}\` was not less than or equal to the right value (${pythonStr(rightValue)})`
   })
 }
