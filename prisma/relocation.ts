@@ -10,6 +10,7 @@
  * tests/default-comparators.test.ts the comparator map built from it against Sentry's snapshot.
  */
 import { randomBytes } from 'node:crypto'
+import { createPrismaClient } from './client.ts'
 import {
   autoSuffix,
   dateUpdated,
@@ -204,6 +205,11 @@ export const relocation = defineRelocation({
   },
   // Old exports carry sentry.actor rows; Sentry removed the model and drops them on import.
   deletedModels: ['sentry.actor'],
+  // Transforms get the reference application's Prisma client as `prisma`.
+  transformClient: (databaseUrl) => {
+    const client = createPrismaClient(databaseUrl)
+    return { client, close: () => client.$disconnect() }
+  },
   filters: {
     users: { model: 'sentry.user', usernameField: 'username' },
     organizations: {

@@ -120,13 +120,20 @@ describe('roundtrip check', () => {
     })
   })
 
+  it('hands transforms the reference application\'s Prisma client', async () => {
+    const outcome = await single({ snapshots: [SNAPSHOT], transforms: [path.join(TRANSFORMS, 'prisma-rename-project.ts')] })
+    expect(outcome.findings.map((f) => [f.kind, f.on.model, f.changes])).toEqual([
+      ['UnequalJSON', 'sentry.project', [{ path: ['name'], kind: 'changed', left: 'Internal', right: 'Renamed through Prisma' }]],
+    ])
+  })
+
   it('names a failing transform and rolls its changes back', async () => {
     const file = path.join(TRANSFORMS, 'broken.ts')
     const error = (await single({ snapshots: [SNAPSHOT], transforms: [file] }).catch((e: unknown) => e)) as HarnessError
     expect(error).toBeInstanceOf(HarnessError)
     expect(error.code).toBe('TRANSFORM_FAILED')
     expect(error.message).toBe(
-      `transform failed: relation "no_such_table" does not exist (${file}). Its changes were rolled back; fix the transform and run the check again`,
+      `transform failed: relation "no_such_table" does not exist (${file}). Its changes were rolled back (changes made through \`client\` were rolled back; changes made through \`prisma\` were not); fix the transform and run the check again`,
     )
   })
 

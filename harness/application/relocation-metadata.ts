@@ -199,6 +199,11 @@ export interface RelocationMetadata {
   readonly deletedModels?: readonly string[]
   /** What `--filter-usernames` and `--filter-org-slugs` select by. Default: no filters offered. */
   readonly filters?: FilterDeclarations
+  /**
+   * A client of the application's own data layer (its Prisma client) that transforms receive as
+   * `prisma`, opened on the round trip's database and closed after the transform. Default: none.
+   */
+  readonly transformClient?: (databaseUrl: string) => { readonly client: unknown; close(): Promise<void> }
 }
 
 /**

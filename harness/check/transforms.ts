@@ -10,6 +10,11 @@ export interface TransformContext {
   readonly databaseUrl: string
   /** A connection inside the transform's own transaction. */
   readonly client: pg.ClientBase
+  /**
+   * The application's own client (for the reference application, its Prisma client), when the
+   * application declares `transformClient`. It works outside the transaction of `client`.
+   */
+  readonly prisma: unknown
   /** The snapshot being checked. */
   readonly snapshot: string
   readonly application: Application
@@ -39,19 +44,22 @@ export async function loadTransform(file: string): Promise<Transform> {
 export async function runTransform(
   file: string,
   transform: Transform,
-  context: Omit<TransformContext, 'client'>,
+  context: Omit<TransformContext, 'client' | 'prisma'>,
 ): Promise<void> {
   const client = new pg.Client({ connectionString: context.databaseUrl })
   await client.connect()
+  const own = context.application.relocation.transformClient?.(context.databaseUrl)
   try {
     await client.query('BEGIN')
-    await transform({ ...context, client })
+    await transform({ ...context, client, prisma: own?.client })
     await client.query('COMMIT')
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {})
-    throw transformError(file, describeError(error), error, 'Its changes were rolled back; fix the transform and run the check again')
+    const note = own ? ' (changes made through `client` were rolled back; changes made through `prisma` were not)' : ''
+    throw transformError(file, describeError(error), error, `Its changes were rolled back${note}; fix the transform and run the check again`)
   } finally {
     await client.end().catch(() => {})
+    await own?.close().catch(() => {})
   }
 }
 
