@@ -21,6 +21,7 @@ export type HarnessErrorCode =
   | 'COMPARATOR_CONFLICT'
   | 'SNAPSHOT_MISSING'
   | 'TRANSFORM_FAILED'
+  | 'DECRYPTION_FAILED'
   | 'USAGE'
 
 /** Where in the pipeline the error happened. */
@@ -32,6 +33,7 @@ export type HarnessStage =
   | 'transform'
   | 'export'
   | 'validate'
+  | 'crypto'
   | 'cli'
 
 /** Structured, identifying values: whatever helps a person find the culprit. */

@@ -7,6 +7,7 @@ import { defaultComparators, type ComparatorMap } from '../../comparators/defaul
 import type { Application } from '../application/load-application.ts'
 import type { BackupEntry } from '../backup/backup-entry.ts'
 import { readBackupEntries } from '../backup/read-backup.ts'
+import { openPlainBackup } from '../crypto/backup-files.ts'
 import type { DatabaseServer } from '../database/database-server.ts'
 import { startServer, type StartServerOptions } from '../database/start-server.ts'
 import { exportBackup } from '../export/export-backup.ts'
@@ -52,6 +53,12 @@ export interface CheckOptions {
   readonly concurrency?: number
   /** Extra comparators (the default map otherwise). */
   readonly comparators?: ComparatorMap
+  /**
+   * The snapshots are encrypted tarballs (spec §6.1): decrypt them with this RSA private key (a
+   * PEM file). Expectations stay beside the tarball (`x.tar` → `x.tar.expect.json`).
+   * Default: the snapshots are JSON.
+   */
+  readonly decryptWith?: string
 }
 
 /** The verdict on one snapshot. */
@@ -79,6 +86,8 @@ export interface CheckResult {
   readonly passed: boolean
   /** Which server was used, and why. */
   readonly server: string
+  /** The comparators the check ran: reports mark scrubbed fields and shorten secrets with them. */
+  readonly comparators: ComparatorMap
 }
 
 /**
@@ -105,7 +114,7 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
     const checks = await mapConcurrently(options.snapshots, concurrency, (snapshot) =>
       checkSnapshot(snapshot, { ...options, server, templateAt, comparators, transforms }),
     )
-    return { checks, passed: checks.every((c) => c.passed), server: `${server.description} (${server.provider}: ${server.reason})` }
+    return { checks, passed: checks.every((c) => c.passed), server: `${server.description} (${server.provider}: ${server.reason})`, comparators }
   } finally {
     if (!options.server) await server.dispose()
   }
@@ -123,7 +132,8 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
   const { application } = context
   const expectationsFile = context.expectations ?? expectationsPathFor(snapshot)
   const expectations = await readExpectations(expectationsFile)
-  const original = await readAll(snapshot)
+  await using plain = await openPlainBackup(snapshot, context.decryptWith)
+  const original = await readAll(plain.path)
   const expected = applyExpectations(original, expectations, expectationsFile)
   const fromMigration = expectations.fromMigration ?? context.fromMigration
   const template = await context.templateAt(fromMigration)
@@ -131,7 +141,7 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
   try {
     const cycles = Math.max(1, context.cycles ?? 1)
     const exports: string[] = []
-    let source = snapshot
+    let source = plain.path
     for (let cycle = 1; cycle <= cycles; cycle += 1) {
       // Only the first cycle starts from an old schema; later ones re-import our own export.
       const oldSchema = cycle === 1 && fromMigration !== undefined
@@ -162,7 +172,7 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
       // user's password is rotated by every import); anything else breaks idempotence.
       const drift = validate(exported, await readAll(exports[cycle - 1]!), { registry: application.registry, comparators: context.comparators })
       for (const finding of drift.findings) {
-        findings.push({ ...finding, reason: `cycle ${cycle} differs from cycle 1 (not idempotent): ${finding.reason}` })
+        findings.push({ ...finding, reason: `${cycleDriftPrefix(cycle)}${finding.reason}` })
       }
     }
     return {
@@ -181,6 +191,18 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
   } finally {
     await rm(workDir, { recursive: true, force: true })
   }
+}
+
+function cycleDriftPrefix(cycle: number): string {
+  return `cycle ${cycle} differs from cycle 1 (not idempotent): `
+}
+
+/**
+ * Whether a finding compares a later cycle's export with the first's, not the snapshot with the
+ * export: its pks are those of exports the result does not keep, so reports show no rows for it.
+ */
+export function isCycleDrift(finding: ComparatorFinding): boolean {
+  return /^cycle \d+ differs from cycle 1 \(not idempotent\): /.test(finding.reason)
 }
 
 function hasAny(expectations: Expectations): boolean {

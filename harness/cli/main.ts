@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander'
 import { registerCompareCommand } from './commands/compare-command.ts'
 import { registerCheckCommand } from './commands/check-command.ts'
+import { registerDecryptCommand } from './commands/decrypt-command.ts'
+import { registerEncryptCommand } from './commands/encrypt-command.ts'
 import { registerExportCommand } from './commands/export-command.ts'
 import { registerImportCommand } from './commands/import-command.ts'
 import { registerMigrateCommand } from './commands/migrate-command.ts'
@@ -21,6 +23,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerImportCommand(program, io, setExitCode)
   registerExportCommand(program, io, setExitCode)
   registerCompareCommand(program, io, setExitCode)
+  registerEncryptCommand(program, io, setExitCode)
+  registerDecryptCommand(program, io, setExitCode)
   return program
 }
 

@@ -16,7 +16,9 @@ export const PROCESS_IO: CliIo = {
 export function reportError(io: CliIo, error: unknown): number {
   if (error instanceof HarnessError) {
     io.err(`roundtrip: ${error.message}`)
-    return error.code === 'USAGE' || error.code === 'DATABASE_URL_INVALID' ? EXIT_USAGE : EXIT_FAILURE
+    // A backup that does not decrypt is an unusable input, like a bad command line.
+    const unusable = ['USAGE', 'DATABASE_URL_INVALID', 'DECRYPTION_FAILED'].includes(error.code)
+    return unusable ? EXIT_USAGE : EXIT_FAILURE
   }
   io.err(`roundtrip: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
   return EXIT_FAILURE

@@ -8,21 +8,27 @@ import { check, type SnapshotCheck } from '../../check/check.ts'
 import { expectationsPathFor, readExpectations } from '../../check/expectations.ts'
 import { findObsoleteBaselines } from '../../check/obsolete-baselines.ts'
 import { expectationsFromRun, writeExpectations } from '../../check/update-expectations.ts'
+import { openPlainBackup } from '../../crypto/backup-files.ts'
 import { HarnessError } from '../../errors.ts'
+import { checkReport } from '../../reports/report-model.ts'
+import { writeReports } from '../../reports/write-reports.ts'
 import { formatComparatorFindingsJson, prettyComparatorFindings } from '../../findings/comparator-findings.ts'
 import { addDatabaseOptions, toStartServerOptions, type DatabaseFlags } from '../database-options.ts'
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts'
 import type { CliIo } from '../output.ts'
+import { reportOption } from '../report-option.ts'
 
 interface CheckFlags extends DatabaseFlags {
   readonly transform: string[]
   readonly fromMigration?: string
   readonly expect?: string
   readonly findingsFile?: string
+  readonly report: string[]
   readonly cycles: string
   readonly update?: boolean
   readonly app: string
   readonly silent?: boolean
+  readonly decryptWith?: string
 }
 
 /** `roundtrip check`: the round trip, with a verdict per snapshot. */
@@ -36,12 +42,14 @@ export function registerCheckCommand(program: Command, io: CliIo, setExitCode: (
       .option('--from-migration <name>', 'import at the schema as of this migration, then run the later migrations')
       .option('--expect <file>', 'expectations file (one snapshot only; default: <snapshot>.expect.json when present)')
       .option('--findings-file <file>', 'write the findings of all snapshots as JSON')
+      .addOption(reportOption())
       .option('--cycles <n>', 'import→export cycles; 2 or more also requires identical exports', '1')
       .option('--update', 'rewrite the expectations files to what the round trip does now (never on CI)')
       .option('--silent', 'print nothing; the exit code is the verdict')
+      .option('--decrypt-with <private.pem>', 'the snapshots are encrypted tarballs; decrypt them with this RSA private key')
       .option('--app <dir>', 'folder with schema.prisma, migrations/ and relocation.ts', 'prisma'),
   )
-    .addHelpText('after', '\nExamples:\n  $ roundtrip check snapshots/fresh_install.json\n  $ roundtrip check snapshots/*.json --cycles 2 --findings-file findings.json')
+    .addHelpText('after', '\nExamples:\n  $ roundtrip check snapshots/fresh_install.json\n  $ roundtrip check snapshots/*.json --cycles 2 --findings-file findings.json\n  $ roundtrip check snapshots/*.json --report junit.xml --report report.html')
     .action(async (given: string[], flags: CheckFlags) => {
       const say = flags.silent ? () => {} : io.err
       // `snapshots/*.json` also matches the expectations files beside the snapshots.
@@ -51,7 +59,7 @@ export function registerCheckCommand(program: Command, io: CliIo, setExitCode: (
       if (!Number.isInteger(cycles) || cycles < 1) usage(`--cycles must be a whole number of at least 1, not "${flags.cycles}"`)
       if (flags.expect && snapshots.length > 1) usage('--expect names the expectations of one snapshot; give one snapshot, or use <snapshot>.expect.json files')
       if (flags.update && process.env.CI) usage('--update is refused on CI (CI is set): baselines are never written there')
-      for (const file of [...snapshots, ...flags.transform, ...(flags.expect ? [flags.expect] : [])]) {
+      for (const file of [...snapshots, ...flags.transform, ...(flags.expect ? [flags.expect] : []), ...(flags.decryptWith ? [flags.decryptWith] : [])]) {
         await access(file).catch(() => usage(`file not found: ${file}`))
       }
       const application = await loadApplication({ dir: flags.app })
@@ -63,6 +71,7 @@ export function registerCheckCommand(program: Command, io: CliIo, setExitCode: (
         expectations: flags.expect,
         cycles,
         serverOptions: toStartServerOptions(flags),
+        decryptWith: flags.decryptWith,
       })
       say(`database: ${result.server}`)
       for (const outcome of result.checks) {
@@ -72,12 +81,16 @@ export function registerCheckCommand(program: Command, io: CliIo, setExitCode: (
       if (flags.findingsFile) {
         await writeFile(flags.findingsFile, formatComparatorFindingsJson(result.checks.flatMap((c) => [...c.findings, ...c.stale])))
       }
+      if (flags.report.length > 0) {
+        await writeReports(checkReport(result), flags.report)
+        for (const file of flags.report) say(`report: ${file}`)
+      }
       for (const obsolete of await findObsoleteBaselines(snapshots)) say(`obsolete expectations (no snapshot): ${obsolete}`)
       if (flags.update) {
         const comparators = defaultComparators(application.registry)
         for (const outcome of result.checks) {
           const file = flags.expect ?? expectationsPathFor(outcome.snapshot)
-          const fresh = expectationsFromRun(await readAll(outcome.snapshot), outcome.exported, application.registry, comparators)
+          const fresh = expectationsFromRun(await readAll(outcome.snapshot, flags.decryptWith), outcome.exported, application.registry, comparators)
           await writeExpectations(file, fresh, await readExpectations(file))
           say(`updated ${file}`)
         }
@@ -110,8 +123,9 @@ function usage(message: string): never {
   throw new HarnessError({ code: 'USAGE', stage: 'cli', message })
 }
 
-async function readAll(file: string): Promise<BackupEntry[]> {
+async function readAll(file: string, decryptWith: string | undefined): Promise<BackupEntry[]> {
+  await using plain = await openPlainBackup(file, decryptWith)
   const entries: BackupEntry[] = []
-  for await (const entry of readBackupEntries(file)) entries.push(entry.value as BackupEntry)
+  for await (const entry of readBackupEntries(plain.path)) entries.push(entry.value as BackupEntry)
   return entries
 }

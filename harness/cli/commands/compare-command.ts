@@ -2,18 +2,25 @@ import { access, writeFile } from 'node:fs/promises'
 import type { Command } from 'commander'
 import { defaultComparators } from '../../../comparators/default-comparators.ts'
 import { loadApplication } from '../../application/load-application.ts'
+import { openPlainBackup } from '../../crypto/backup-files.ts'
 import { HarnessError, isHarnessError } from '../../errors.ts'
 import {
   formatComparatorFindingsJson,
   prettyComparatorFinding,
 } from '../../findings/comparator-findings.ts'
+import { compareReport } from '../../reports/report-model.ts'
+import { writeReports } from '../../reports/write-reports.ts'
 import { validateBackups, type ValidateResult } from '../../validate/validate.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts'
 import type { CliIo } from '../output.ts'
+import { reportOption } from '../report-option.ts'
 
 interface CompareFlags {
   readonly findingsFile?: string
+  readonly report: string[]
   readonly app: string
+  readonly decryptLeftWith?: string
+  readonly decryptRightWith?: string
 }
 
 /**
@@ -33,7 +40,16 @@ export function registerCompareCommand(
     .argument('<right>', 'the export after it')
     .description('compare two exports, instance by instance, through the comparators')
     .option('--findings-file <file>', 'also write the findings as JSON ([] when there are none)')
+    .addOption(reportOption())
     .option('--app <dir>', 'folder with schema.prisma, migrations/ and relocation.ts', 'prisma')
+    .option(
+      '--decrypt-left-with <private.pem>',
+      'the left side is an encrypted tarball; decrypt it with this RSA private key',
+    )
+    .option(
+      '--decrypt-right-with <private.pem>',
+      'the right side is an encrypted tarball; decrypt it with this RSA private key',
+    )
     .addHelpText(
       'after',
       '\nExample:\n  $ roundtrip compare before.json after.json --findings-file findings.json',
@@ -49,11 +65,20 @@ export function registerCompareCommand(
           })
         })
       }
+      // A side that does not decrypt ends the command as Sentry's does: "invalid left side tarball".
+      await using leftPlain = await openPlainBackup(left, flags.decryptLeftWith, { side: 'left' })
+      await using rightPlain = await openPlainBackup(right, flags.decryptRightWith, {
+        side: 'right',
+      })
+      const sources = { left: leftPlain.path, right: rightPlain.path }
       const application = await loadApplication({ dir: flags.app })
       const comparators = defaultComparators(application.registry)
       let result: ValidateResult
       try {
-        result = await validateBackups(left, right, { registry: application.registry, comparators })
+        result = await validateBackups(sources.left, sources.right, {
+          registry: application.registry,
+          comparators,
+        })
       } catch (error) {
         if (!isHarnessError(error, 'BACKUP_INVALID')) throw error
         io.err(describeInvalidInput(error))
@@ -64,6 +89,10 @@ export function registerCompareCommand(
       for (const finding of findings) io.err(`${prettyComparatorFinding(finding)}\n`)
       if (flags.findingsFile)
         await writeFile(flags.findingsFile, formatComparatorFindingsJson(findings))
+      if (flags.report.length > 0) {
+        await writeReports(await compareReport({ left, right, sources, result, comparators }), flags.report)
+        for (const file of flags.report) io.err(`report: ${file}`)
+      }
       const instances = counts.models.reduce((sum, model) => sum + model.comparedInstances, 0)
       const fields = counts.models.reduce((sum, model) => sum + model.comparedFields, 0)
       const scrubbed = counts.scrubbed.reduce((sum, scrub) => sum + scrub.instances, 0)

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs'
 import { finished } from 'node:stream/promises'
 import type { Command } from 'commander'
 import { loadApplication } from '../../application/load-application.ts'
+import { encryptingDestination } from '../../crypto/backup-files.ts'
 import { parseDatabaseUrl } from '../../database/url-provider.ts'
 import { HarnessError } from '../../errors.ts'
 import { exportBackup } from '../../export/export-backup.ts'
@@ -12,6 +13,7 @@ import type { CliIo } from '../output.ts'
 interface ExportFlags extends BackupFlags {
   readonly indent: string
   readonly silent?: boolean
+  readonly encryptWith?: string
 }
 
 /** `roundtrip export`: write a database out as a backup, to a file or standard output. */
@@ -21,6 +23,7 @@ export function registerExportCommand(program: Command, io: CliIo, setExitCode: 
   )
     .option('--indent <n>', 'spaces per level', '2')
     .option('--silent', 'print nothing but the export')
+    .option('--encrypt-with <public.pem>', 'write an encrypted tarball for this RSA public key instead of JSON')
     .addHelpText('after', '\nExample:\n  $ roundtrip export backup.json --database-url postgres://app@localhost/app --scope organization --filter-org-slugs acme')
     .action(async (dest: string | undefined, flags: ExportFlags) => {
       const indent = Number(flags.indent)
@@ -30,13 +33,19 @@ export function registerExportCommand(program: Command, io: CliIo, setExitCode: 
       const databaseUrl = parseDatabaseUrl(requireDatabaseUrl(flags, 'export'))
       const application = await loadApplication({ dir: flags.app })
       const toStdout = dest === undefined || dest === '-'
-      const destination = toStdout ? process.stdout : createWriteStream(dest)
+      // Encrypted: the export goes to a temporary file first, then into the tarball.
+      await using encrypting = flags.encryptWith
+        ? await encryptingDestination(toStdout ? process.stdout : dest, flags.encryptWith)
+        : undefined
+      const destination = encrypting?.stream ?? (toStdout ? process.stdout : createWriteStream(dest))
       const summary = await exportBackup({ application, databaseUrl, destination, scope: scopeOf(flags), filters: filtersOf(flags), indent })
       if (!toStdout) {
         destination.end()
         await finished(destination)
       }
+      const encrypted = await encrypting?.finish()
       if (!flags.silent) io.err(`exported ${summary.rows} rows of ${summary.models.filter((m) => m.rows > 0).length} models (${summary.bytes} bytes) in ${(summary.durationMs / 1000).toFixed(2)} s`)
+      if (encrypted && !flags.silent) io.err(`encrypted into a ${encrypted.tarballBytes}-byte tarball`)
       setExitCode(EXIT_OK)
     })
 }

@@ -3,6 +3,7 @@ import { Writable } from 'node:stream'
 import type { Command } from 'commander'
 import pg from 'pg'
 import { loadApplication, type Application } from '../../application/load-application.ts'
+import { openPlainBackup } from '../../crypto/backup-files.ts'
 import { parseDatabaseUrl } from '../../database/url-provider.ts'
 import { HarnessError, isHarnessError } from '../../errors.ts'
 import { errorFinding, formatFindingsJson, prettyFinding } from '../../findings/import-export-findings.ts'
@@ -19,6 +20,7 @@ interface ImportFlags extends BackupFlags {
   readonly prompt: boolean
   readonly silent?: boolean
   readonly findingsFile?: string
+  readonly decryptWith?: string
 }
 
 export const WIPE_WARNING =
@@ -32,6 +34,7 @@ export function registerImportCommand(program: Command, io: CliIo, setExitCode: 
     .option('--no-prompt', 'do not ask before emptying the tables (Global scope)')
     .option('--silent', 'print nothing (a confirmation is still asked for)')
     .option('--findings-file <file>', 'write [] or the import error, as findings JSON')
+    .option('--decrypt-with <private.pem>', 'the backup is an encrypted tarball; decrypt it with this RSA private key')
     .addHelpText('after', '\nExample:\n  $ roundtrip import snapshots/fresh_install.json --database-url postgres://app@localhost/app_test --no-prompt')
     .action(async (file: string, flags: ImportFlags) => {
       const say = flags.silent ? () => {} : io.err
@@ -39,6 +42,8 @@ export function registerImportCommand(program: Command, io: CliIo, setExitCode: 
       await access(file).catch(() => {
         throw new HarnessError({ code: 'USAGE', stage: 'cli', message: `backup file not found: ${file}`, hint: 'Check the path' })
       })
+      // Decrypted before anything else, so a wrong key fails before the confirmation is asked.
+      await using backup = await openPlainBackup(file, flags.decryptWith)
       const application = await loadApplication({ dir: flags.app })
       const scope = scopeOf(flags)
       if (scope === 'Global' && flags.prompt && (await hasData(databaseUrl, application))) {
@@ -61,7 +66,8 @@ export function registerImportCommand(program: Command, io: CliIo, setExitCode: 
         const summary = await importBackup({
           application,
           databaseUrl,
-          source: file,
+          source: backup.path,
+          file: backup.name,
           scope,
           filters: filtersOf(flags),
           flags: { mergeUsers: flags.mergeUsers ?? false, overwriteConfigs: flags.overwriteConfigs ?? false },
