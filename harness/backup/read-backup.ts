@@ -1,4 +1,5 @@
 import { isAscii } from 'node:buffer'
+import type { BackupEntry } from './backup-entry.ts'
 import { createReadStream } from 'node:fs'
 import { HarnessError, isHarnessError } from '../errors.ts'
 
@@ -184,6 +185,13 @@ export async function readBackupFile(
   const entries: RawBackupEntry[] = []
   for await (const entry of readBackupEntries(path, options)) entries.push(entry)
   return entries
+}
+
+/** The entries of a small backup as rows, for callers that need them all in memory. */
+export async function readBackupRows(path: string, options: ReadBackupOptions = {}): Promise<BackupEntry[]> {
+  const rows: BackupEntry[] = []
+  for await (const entry of readBackupEntries(path, options)) rows.push(entry.value as BackupEntry)
+  return rows
 }
 
 function describeReadError(error: unknown): string {

@@ -6,7 +6,7 @@ import { finished } from 'node:stream/promises'
 import { defaultComparators, type ComparatorMap } from '../../comparators/default-comparators.ts'
 import type { Application } from '../application/load-application.ts'
 import type { BackupEntry } from '../backup/backup-entry.ts'
-import { readBackupEntries } from '../backup/read-backup.ts'
+import { readBackupRows } from '../backup/read-backup.ts'
 import { openPlainBackup } from '../crypto/backup-files.ts'
 import type { DatabaseServer } from '../database/database-server.ts'
 import { startServer, type StartServerOptions } from '../database/start-server.ts'
@@ -79,6 +79,8 @@ export interface SnapshotCheck {
   readonly exported: readonly BackupEntry[]
   /** The snapshot with its expectations applied: what the round trip should give back. */
   readonly expected: readonly BackupEntry[]
+  /** The snapshot's rows as read (decrypted if need be), before any expectation. */
+  readonly original: readonly BackupEntry[]
 }
 
 export interface CheckResult {
@@ -133,7 +135,7 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
   const expectationsFile = context.expectations ?? expectationsPathFor(snapshot)
   const expectations = await readExpectations(expectationsFile)
   await using plain = await openPlainBackup(snapshot, context.decryptWith)
-  const original = await readAll(plain.path)
+  const original = await readBackupRows(plain.path)
   const expected = applyExpectations(original, expectations, expectationsFile)
   const fromMigration = expectations.fromMigration ?? context.fromMigration
   const template = await context.templateAt(fromMigration)
@@ -159,7 +161,7 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
       exports.push(file)
       source = file
     }
-    const exported = await readAll(exports[0]!)
+    const exported = await readBackupRows(exports[0]!)
     const result = validate(expected, exported, { registry: application.registry, comparators: context.comparators })
     const accepted = result.findings.filter((f) => (expectations.accepted ?? []).some((a) => acceptedMatches(a, f)))
     const findings = result.findings.filter((f) => !accepted.includes(f))
@@ -170,7 +172,7 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
       if (first.equals(again)) continue
       // Bytes may differ only where a comparator declares a difference legitimate (an unclaimed
       // user's password is rotated by every import); anything else breaks idempotence.
-      const drift = validate(exported, await readAll(exports[cycle - 1]!), { registry: application.registry, comparators: context.comparators })
+      const drift = validate(exported, await readBackupRows(exports[cycle - 1]!), { registry: application.registry, comparators: context.comparators })
       for (const finding of drift.findings) {
         findings.push({ ...finding, reason: `${cycleDriftPrefix(cycle)}${finding.reason}` })
       }
@@ -187,6 +189,7 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
       passed: findings.length === 0 && stale.length === 0,
       exported,
       expected,
+      original,
     }
   } finally {
     await rm(workDir, { recursive: true, force: true })
@@ -209,11 +212,6 @@ function hasAny(expectations: Expectations): boolean {
   return Object.values(expectations).some((list) => Array.isArray(list) && list.length > 0)
 }
 
-async function readAll(file: string): Promise<BackupEntry[]> {
-  const entries: BackupEntry[] = []
-  for await (const entry of readBackupEntries(file)) entries.push(entry.value as BackupEntry)
-  return entries
-}
 
 /** Runs `fn` over `items` with at most `limit` running at once, keeping the input order. */
 async function mapConcurrently<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {

@@ -5,7 +5,7 @@ import type { ModelRegistry } from '../application/model-registry.ts'
 import type { BackupEntry } from '../backup/backup-entry.ts'
 import { HarnessError } from '../errors.ts'
 import { validate } from '../validate/validate.ts'
-import { applyExpectations, rowKey, type Expectations } from './expectations.ts'
+import { applyExpectations, expectationsPathFor, readExpectations, rowKey, type Expectations } from './expectations.ts'
 
 /**
  * Expectations that describe what the round trip does now, written afresh from the snapshot and
@@ -60,4 +60,18 @@ export async function writeExpectations(file: string, expectations: Expectations
   }
   const comment = (previous as { $comment?: unknown }).$comment
   await writeFile(file, `${JSON.stringify(comment === undefined ? expectations : { $comment: comment, ...expectations }, null, 2)}\n`)
+}
+
+/**
+ * Rewrites the expectations of one checked snapshot to what its round trip did (`--update`,
+ * `vitest -u`); returns the file written.
+ */
+export async function updateExpectations(
+  outcome: { readonly snapshot: string; readonly original: readonly BackupEntry[]; readonly exported: readonly BackupEntry[] },
+  registry: ModelRegistry,
+  comparators: ComparatorMap,
+  file = expectationsPathFor(outcome.snapshot),
+): Promise<string> {
+  await writeExpectations(file, expectationsFromRun(outcome.original, outcome.exported, registry, comparators), await readExpectations(file))
+  return file
 }

@@ -1,9 +1,6 @@
 import { expect, inject, test as base } from 'vitest'
 import { defaultComparators } from '../../comparators/default-comparators.ts'
-import type { BackupEntry } from '../backup/backup-entry.ts'
-import { readBackupEntries } from '../backup/read-backup.ts'
-import { expectationsPathFor, readExpectations } from '../check/expectations.ts'
-import { expectationsFromRun, writeExpectations } from '../check/update-expectations.ts'
+import { updateExpectations } from '../check/update-expectations.ts'
 import { loadApplication, type Application } from '../application/load-application.ts'
 import { check, type CheckOptions, type CheckResult } from '../check/check.ts'
 import type { DatabaseServer, OwnedDatabase } from '../database/database-server.ts'
@@ -56,10 +53,7 @@ export const roundtripTest = base.extend<RoundtripFixtures>({
       // `vitest -u`: the expectations are baselines like any snapshot; rewrite, then check again.
       const comparators = defaultComparators(application.registry)
       for (const outcome of result.checks.filter((c) => !c.passed)) {
-        const file = options.expectations ?? expectationsPathFor(outcome.snapshot)
-        const original: BackupEntry[] = []
-        for await (const entry of readBackupEntries(outcome.snapshot)) original.push(entry.value as BackupEntry)
-        await writeExpectations(file, expectationsFromRun(original, outcome.exported, application.registry, comparators), await readExpectations(file))
+        await updateExpectations(outcome, application.registry, comparators, options.expectations)
       }
       return await run()
     })

@@ -2,13 +2,9 @@ import { access, writeFile } from 'node:fs/promises'
 import { Option, type Command } from 'commander'
 import { defaultComparators } from '../../../comparators/default-comparators.ts'
 import { loadApplication } from '../../application/load-application.ts'
-import type { BackupEntry } from '../../backup/backup-entry.ts'
-import { readBackupEntries } from '../../backup/read-backup.ts'
 import { check, type SnapshotCheck } from '../../check/check.ts'
-import { expectationsPathFor, readExpectations } from '../../check/expectations.ts'
 import { findObsoleteBaselines } from '../../check/obsolete-baselines.ts'
-import { expectationsFromRun, writeExpectations } from '../../check/update-expectations.ts'
-import { openPlainBackup } from '../../crypto/backup-files.ts'
+import { updateExpectations } from '../../check/update-expectations.ts'
 import { HarnessError } from '../../errors.ts'
 import { checkReport } from '../../reports/report-model.ts'
 import { writeReports } from '../../reports/write-reports.ts'
@@ -89,10 +85,7 @@ export function registerCheckCommand(program: Command, io: CliIo, setExitCode: (
       if (flags.update) {
         const comparators = defaultComparators(application.registry)
         for (const outcome of result.checks) {
-          const file = flags.expect ?? expectationsPathFor(outcome.snapshot)
-          const fresh = expectationsFromRun(await readAll(outcome.snapshot, flags.decryptWith), outcome.exported, application.registry, comparators)
-          await writeExpectations(file, fresh, await readExpectations(file))
-          say(`updated ${file}`)
+          say(`updated ${await updateExpectations(outcome, application.registry, comparators, flags.expect)}`)
         }
         setExitCode(EXIT_OK)
         return
@@ -123,9 +116,3 @@ function usage(message: string): never {
   throw new HarnessError({ code: 'USAGE', stage: 'cli', message })
 }
 
-async function readAll(file: string, decryptWith: string | undefined): Promise<BackupEntry[]> {
-  await using plain = await openPlainBackup(file, decryptWith)
-  const entries: BackupEntry[] = []
-  for await (const entry of readBackupEntries(plain.path)) entries.push(entry.value as BackupEntry)
-  return entries
-}
