@@ -36,6 +36,8 @@ export interface ReadBackupOptions {
   readonly file?: string
   /** Read buffer size in bytes when `source` is a path. */
   readonly highWaterMark?: number
+  /** Called with the running total of bytes read, once per chunk (for progress displays). */
+  readonly onBytes?: (bytesRead: number) => void
 }
 
 // Large reads amortise the per-chunk work (decoding, slicing) without hurting the memory bound.
@@ -73,6 +75,7 @@ class BackupEntryIterator implements AsyncGenerator<RawBackupEntry, undefined, u
   private closed = false
   /** The read in progress, so that overlapping `next()` calls queue instead of racing. */
   private reading: Promise<unknown> | undefined
+  private bytesRead = 0
 
   constructor(
     private readonly source: string | NodeJS.ReadableStream,
@@ -135,6 +138,10 @@ class BackupEntryIterator implements AsyncGenerator<RawBackupEntry, undefined, u
           return
         }
         const value = chunk.value
+        if (this.options.onBytes) {
+          this.bytesRead += typeof value === 'string' ? Buffer.byteLength(value) : (value as Uint8Array).byteLength
+          this.options.onBytes(this.bytesRead)
+        }
         this.entries =
           typeof value === 'string'
             ? this.input.pushText(value)

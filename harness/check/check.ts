@@ -13,6 +13,7 @@ import { startServer, type StartServerOptions } from '../database/start-server.t
 import { exportBackup } from '../export/export-backup.ts'
 import type { ComparatorFinding } from '../findings/comparator-findings.ts'
 import { importBackup } from '../import/import-backup.ts'
+import type { ProgressListener, ProgressUpdate } from '../progress/progress-events.ts'
 import { applyMigrations } from '../schema/migrator.ts'
 import { cloneDatabase, createSchemaTemplate } from '../schema/template.ts'
 import { validate, type ValidateCounts } from '../validate/validate.ts'
@@ -59,6 +60,8 @@ export interface CheckOptions {
    * Default: the snapshots are JSON.
    */
   readonly decryptWith?: string
+  /** Told how each snapshot's import and export are going (`subject` is the snapshot). */
+  readonly onProgress?: ProgressListener
 }
 
 /** The verdict on one snapshot. */
@@ -141,6 +144,7 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
   const template = await context.templateAt(fromMigration)
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'roundtrip-check-'))
   try {
+    const onProgress = context.onProgress && ((update: ProgressUpdate) => context.onProgress!({ ...update, subject: snapshot }))
     const cycles = Math.max(1, context.cycles ?? 1)
     const exports: string[] = []
     let source = plain.path
@@ -148,14 +152,14 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
       // Only the first cycle starts from an old schema; later ones re-import our own export.
       const oldSchema = cycle === 1 && fromMigration !== undefined
       await using db = await cloneDatabase(context.server, oldSchema ? template : await context.templateAt(undefined))
-      await importBackup({ application, databaseUrl: db.url, source, allowPendingMigrations: oldSchema })
+      await importBackup({ application, databaseUrl: db.url, source, allowPendingMigrations: oldSchema, onProgress })
       if (oldSchema) await applyMigrations(db.url, application.migrations)
       if (cycle === 1) {
         for (const { file, fn } of context.transforms) await runTransform(file, fn, { databaseUrl: db.url, snapshot, application })
       }
       const file = path.join(workDir, `export-${cycle}.json`)
       const stream = createWriteStream(file)
-      await exportBackup({ application, databaseUrl: db.url, destination: stream })
+      await exportBackup({ application, databaseUrl: db.url, destination: stream, onProgress })
       stream.end()
       await finished(stream)
       exports.push(file)

@@ -10,6 +10,7 @@ import type { FilterRequest } from '../import/import-filters.ts'
 import { SCOPE_MEMBERS, type BackupScope } from '../import/import-types.ts'
 import { readLiveRegistry } from '../import/live-schema.ts'
 import { SparseBitset } from '../import/pk-map.ts'
+import type { ProgressListener } from '../progress/progress-events.ts'
 import { exportAllowlists, type ExportAllowlist } from './export-filters.ts'
 
 /** Rows fetched per query; memory is bounded by this, not by the size of the tables. */
@@ -34,6 +35,8 @@ export interface ExportBackupOptions {
    * Default: false.
    */
   readonly liveSchema?: boolean
+  /** Told after every page of rows how far the export is. Default: nobody. */
+  readonly onProgress?: ProgressListener
 }
 
 export interface ModelExportSummary {
@@ -78,9 +81,14 @@ export async function exportBackup(options: ExportBackupOptions): Promise<Export
       order = sortDependencies(dependencyGraph(registry))
     }
     const allowlists = await exportAllowlists(client, registry, scope, options.filters ?? {})
-    for (const name of order) {
-      const model = registry.get(name)!
-      if (!model.scopes.some((s) => members.has(s))) continue
+    const models = order.map((name) => registry.get(name)!).filter((model) => model.scopes.some((s) => members.has(s)))
+    // Counting costs a scan per table, so only a caller who shows progress pays for it.
+    const totalRows = options.onProgress ? await countRows(client, models) : undefined
+    let rows = 0
+    const report = (model: string | undefined, done = false) =>
+      options.onProgress?.({ step: 'export', model, rows, totalRows, modelsDone: summaries.length, modelsTotal: models.length, done })
+    for (const model of models) {
+      const name = model.name
       const pks = new SparseBitset()
       exported.set(name, pks)
       const summary = { model: name, rows: 0, droppedForeignKey: 0 }
@@ -100,11 +108,14 @@ export async function exportBackup(options: ExportBackupOptions): Promise<Export
           summary.rows += 1
           await writer.write({ model: name, pk, fields })
         }
+        rows += result.rows.length
+        report(name)
         if (result.rows.length < batchSize) break
       }
       summaries.push(summary)
     }
     await client.query('COMMIT')
+    report(undefined, true)
     const bytes = await writer.end()
     return {
       scope,
@@ -126,6 +137,13 @@ export async function exportBackup(options: ExportBackupOptions): Promise<Export
   } finally {
     await client.end().catch(() => {})
   }
+}
+
+async function countRows(client: pg.ClientBase, models: readonly RegistryModel[]): Promise<number> {
+  if (models.length === 0) return 0
+  const counts = models.map((m) => `(SELECT count(*) FROM ${quoteIdentifier(m.table)})`).join(' + ')
+  const result = await client.query<{ total: string }>(`SELECT ${counts} AS total`)
+  return Number(result.rows[0]!.total)
 }
 
 interface SelectStatement {

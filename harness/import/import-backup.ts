@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import type { Application } from '../application/load-application.ts'
@@ -9,6 +10,7 @@ import { quoteIdentifier } from '../database/database-names.ts'
 import { describeError, HarnessError, isHarnessError } from '../errors.ts'
 import { dependencyGraph, sortDependencies } from '../graph/sorted-dependencies.ts'
 import { logger } from '../log.ts'
+import type { ProgressListener } from '../progress/progress-events.ts'
 import { readMigrationState } from '../schema/migrator.ts'
 import { duplicateOf, resolveCollisions, type PreparedRow } from './collisions.ts'
 import { FieldValueError, toColumnText } from './field-values.ts'
@@ -55,6 +57,8 @@ export interface ImportBackupOptions {
   readonly allowPendingMigrations?: boolean
   /** The clock for fields reset to "now". Default: the current time. */
   readonly now?: Date
+  /** Told after every batch how far the import is. Default: nobody. */
+  readonly onProgress?: ProgressListener
 }
 
 interface ModelRun {
@@ -126,6 +130,10 @@ export async function importBackup(options: ImportBackupOptions): Promise<Import
   const runs: ModelRun[] = []
   const finished = new Set<string>()
   let entries = 0
+  let bytes = 0
+  const totalBytes = options.onProgress && typeof options.source === 'string' ? await fileSize(options.source) : undefined
+  const report = (model: string | undefined, done = false) =>
+    options.onProgress?.({ step: 'import', subject: file, model, rows: entries, modelsDone: finished.size, modelsTotal: order.length, bytes, totalBytes, done })
   try {
     await client.query('BEGIN')
     const types = await readColumnTypes(client, [...registry.models.values()].map((m) => m.table))
@@ -134,7 +142,8 @@ export async function importBackup(options: ImportBackupOptions): Promise<Import
     let run: ModelRun | undefined
     let deletedModelRows = 0
     const writer = new BatchWriter(client, types, pkMaps, allowlists, scope, scopeMembers, flags, context, file)
-    for await (const raw of readBackupEntries(options.source, { file })) {
+    const onBytes = options.onProgress ? (read: number) => void (bytes = read) : undefined
+    for await (const raw of readBackupEntries(options.source, { file, onBytes })) {
       entries += 1
       const entry = checkEntry(raw, file)
       if (registry.deletedModels.has(entry.model)) {
@@ -145,19 +154,27 @@ export async function importBackup(options: ImportBackupOptions): Promise<Import
         if (run) {
           await writer.flush(run)
           finished.add(run.model.name)
+          report(entry.model)
         }
         run = startRun(registry.get(entry.model), entry, raw, file, finished, scopeMembers)
         runs.push(run)
       }
       run.summary.rows += 1
       run.batch.push({ ordinal: run.summary.rows, entry, line: raw.line })
-      if (run.batch.length >= batchSize) await writer.flush(run)
+      if (run.batch.length >= batchSize) {
+        await writer.flush(run)
+        report(run.model.name)
+      }
     }
-    if (run) await writer.flush(run)
+    if (run) {
+      await writer.flush(run)
+      finished.add(run.model.name)
+    }
     for (const { model, summary } of runs) {
       if (summary.inserted + summary.overwritten > 0) await advanceSequence(client, model.table, model.pkColumn)
     }
     await client.query('COMMIT')
+    report(undefined, true)
     if (deletedModelRows > 0) log('dropped %d rows of deleted models', deletedModelRows)
     return {
       scope,
@@ -173,6 +190,10 @@ export async function importBackup(options: ImportBackupOptions): Promise<Import
   } finally {
     await client.end().catch(() => {})
   }
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  return stat(path).then((s) => s.size, () => undefined)
 }
 
 function checkEntry(raw: RawBackupEntry, file: string): BackupEntry {
