@@ -22,6 +22,7 @@ export type HarnessErrorCode =
   | 'SNAPSHOT_MISSING'
   | 'TRANSFORM_FAILED'
   | 'DECRYPTION_FAILED'
+  | 'CONFIG_INVALID'
   | 'USAGE'
 
 /** Where in the pipeline the error happened. */
@@ -35,6 +36,7 @@ export type HarnessStage =
   | 'validate'
   | 'crypto'
   | 'cli'
+  | 'config'
 
 /** Structured, identifying values: whatever helps a person find the culprit. */
 export interface HarnessErrorContext {

@@ -44,6 +44,11 @@ export interface CheckOptions {
    * snapshot when it exists, else no intended changes.
    */
   readonly expectations?: string
+  /**
+   * Where each snapshot's expectations file is (a config file's `expectations`). Ignored when
+   * `expectations` is given. Default: `<snapshot>.expect.json`.
+   */
+  readonly expectationsFor?: (snapshot: string) => string
   /** Import→export cycles; with 2 or more the exports must also be byte-identical. Default: 1. */
   readonly cycles?: number
   /** A running server to use (the vitest integration shares one). Default: one is started. */
@@ -135,7 +140,7 @@ interface SnapshotContext extends Omit<CheckOptions, 'transforms'> {
 async function checkSnapshot(snapshot: string, context: SnapshotContext): Promise<SnapshotCheck> {
   const started = performance.now()
   const { application } = context
-  const expectationsFile = context.expectations ?? expectationsPathFor(snapshot)
+  const expectationsFile = context.expectations ?? context.expectationsFor?.(snapshot) ?? expectationsPathFor(snapshot)
   const expectations = await readExpectations(expectationsFile)
   await using plain = await openPlainBackup(snapshot, context.decryptWith)
   const original = await readBackupRows(plain.path)

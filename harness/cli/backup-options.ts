@@ -2,14 +2,14 @@ import { Option, type Command } from 'commander'
 import { HarnessError } from '../errors.ts'
 import { BACKUP_SCOPES, type BackupScope } from '../import/import-types.ts'
 import type { FilterRequest } from '../import/import-filters.ts'
+import { appOption, configOption, type AppFlags } from './config-option.ts'
 
 /** Flags shared by `import` and `export`. */
-export interface BackupFlags {
+export interface BackupFlags extends AppFlags {
   readonly databaseUrl?: string
   readonly scope: string
   readonly filterUsernames?: string
   readonly filterOrgSlugs?: string
-  readonly app: string
 }
 
 export function addBackupOptions(command: Command): Command {
@@ -20,7 +20,8 @@ export function addBackupOptions(command: Command): Command {
     )
     .option('--filter-usernames <names>', 'only these users (comma-separated; empty means no filter)')
     .option('--filter-org-slugs <slugs>', 'only these organizations and their members (comma-separated)')
-    .option('--app <dir>', 'folder with schema.prisma, migrations/ and relocation.ts', 'prisma')
+    .addOption(appOption())
+    .addOption(configOption())
 }
 
 export function scopeOf(flags: BackupFlags): BackupScope {

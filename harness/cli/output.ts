@@ -1,25 +1,45 @@
 import { HarnessError } from '../errors.ts'
+import { coloursFor, type Colours } from './colours.ts'
 import { EXIT_FAILURE, EXIT_USAGE } from './exit-codes.ts'
 
 /** Where a command writes: results to `out` (stdout), progress and errors to `err` (stderr). */
 export interface CliIo {
   readonly out: (text: string) => void
   readonly err: (text: string) => void
+  /** Writes to stderr exactly as given (no newline added), for a progress bar that redraws its line. */
+  readonly errRaw?: (text: string) => void
+  /** Whether stderr is a terminal: a progress bar and colour only then. Default: false. */
+  readonly errIsTerminal?: boolean
+  /** The environment (`NO_COLOR`, progress interval). Default: none set. */
+  readonly env?: NodeJS.ProcessEnv
 }
 
 export const PROCESS_IO: CliIo = {
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+  errRaw: (text) => process.stderr.write(text),
+  get errIsTerminal() {
+    return process.stderr.isTTY === true
+  },
+  get env() {
+    return process.env
+  },
+}
+
+/** The colours for what a command writes to stderr. */
+export function stderrColours(io: CliIo): Colours {
+  return coloursFor(io.errIsTerminal ?? false, io.env ?? {})
 }
 
 /** Reports a thrown error the way a person can act on, and returns the exit status. */
 export function reportError(io: CliIo, error: unknown): number {
+  const label = stderrColours(io).red('roundtrip:')
   if (error instanceof HarnessError) {
-    io.err(`roundtrip: ${error.message}`)
-    // A backup that does not decrypt is an unusable input, like a bad command line.
-    const unusable = ['USAGE', 'DATABASE_URL_INVALID', 'DECRYPTION_FAILED'].includes(error.code)
+    io.err(`${label} ${error.message}`)
+    // A backup that does not decrypt is an unusable input, like a bad command line or config.
+    const unusable = ['USAGE', 'DATABASE_URL_INVALID', 'DECRYPTION_FAILED', 'CONFIG_INVALID'].includes(error.code)
     return unusable ? EXIT_USAGE : EXIT_FAILURE
   }
-  io.err(`roundtrip: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  io.err(`${label} unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
   return EXIT_FAILURE
 }

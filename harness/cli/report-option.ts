@@ -12,14 +12,13 @@ export function reportOption(): Option {
     '--report <path>',
     `write a report; the extension chooses the format: ${formats} (repeatable)`,
   )
-    .argParser((value: string, previous: string[]) => {
+    .argParser((value: string, previous: string[] | undefined) => {
       try {
         reportFormatOf(value)
       } catch (error) {
         if (isHarnessError(error)) throw new InvalidArgumentError(error.message)
         throw error
       }
-      return [...previous, value]
+      return [...(previous ?? []), value]
     })
-    .default([])
 }

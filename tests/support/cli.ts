@@ -11,9 +11,9 @@ export interface CliRun {
 const BIN = path.join(REPO_ROOT, 'bin/roundtrip.js')
 
 /** Runs the real `roundtrip` executable without a terminal, the way CI does. */
-export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}, options: { cwd?: string } = {}): Promise<CliRun> {
   const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: REPO_ROOT,
+    cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
@@ -29,9 +29,13 @@ export async function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {
  * Runs `roundtrip` on a real pseudo-terminal (util-linux `script`), typing `input` once the
  * prompt has appeared. Output of both streams arrives merged, as on a terminal.
  */
-export async function runCliOnTerminal(args: readonly string[], input: string): Promise<{ code: number | null; output: string }> {
+export async function runCliOnTerminal(
+  args: readonly string[],
+  input: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; output: string }> {
   const command = [process.execPath, BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ')
-  const child = spawn('script', ['-qefc', command, '/dev/null'], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+  const child = spawn('script', ['-qefc', command, '/dev/null'], { cwd: REPO_ROOT, env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (chunk) => (output += chunk))
   child.stderr.on('data', (chunk) => (output += chunk))

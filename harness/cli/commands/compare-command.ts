@@ -12,13 +12,13 @@ import { compareReport } from '../../reports/report-model.ts'
 import { writeReports } from '../../reports/write-reports.ts'
 import { validateBackups, type ValidateResult } from '../../validate/validate.ts'
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from '../exit-codes.ts'
+import { appDir, appOption, configOption, loadCliConfig, type AppFlags } from '../config-option.ts'
 import type { CliIo } from '../output.ts'
 import { reportOption } from '../report-option.ts'
 
-interface CompareFlags {
+interface CompareFlags extends AppFlags {
   readonly findingsFile?: string
-  readonly report: string[]
-  readonly app: string
+  readonly report?: string[]
   readonly decryptLeftWith?: string
   readonly decryptRightWith?: string
 }
@@ -41,7 +41,8 @@ export function registerCompareCommand(
     .description('compare two exports, instance by instance, through the comparators')
     .option('--findings-file <file>', 'also write the findings as JSON ([] when there are none)')
     .addOption(reportOption())
-    .option('--app <dir>', 'folder with schema.prisma, migrations/ and relocation.ts', 'prisma')
+    .addOption(appOption())
+      .addOption(configOption())
     .option(
       '--decrypt-left-with <private.pem>',
       'the left side is an encrypted tarball; decrypt it with this RSA private key',
@@ -71,8 +72,9 @@ export function registerCompareCommand(
         side: 'right',
       })
       const sources = { left: leftPlain.path, right: rightPlain.path }
-      const application = await loadApplication({ dir: flags.app })
-      const comparators = defaultComparators(application.registry)
+      const config = await loadCliConfig(flags)
+      const application = await loadApplication({ dir: appDir(flags, config) })
+      const comparators = defaultComparators(application.registry, { extra: config.comparators ?? [] })
       let result: ValidateResult
       try {
         result = await validateBackups(sources.left, sources.right, {
@@ -89,9 +91,10 @@ export function registerCompareCommand(
       for (const finding of findings) io.err(`${prettyComparatorFinding(finding)}\n`)
       if (flags.findingsFile)
         await writeFile(flags.findingsFile, formatComparatorFindingsJson(findings))
-      if (flags.report.length > 0) {
-        await writeReports(await compareReport({ left, right, sources, result, comparators }), flags.report)
-        for (const file of flags.report) io.err(`report: ${file}`)
+      const reports = flags.report ?? config.reports ?? []
+      if (reports.length > 0) {
+        await writeReports(await compareReport({ left, right, sources, result, comparators }), reports)
+        for (const file of reports) io.err(`report: ${file}`)
       }
       const instances = counts.models.reduce((sum, model) => sum + model.comparedInstances, 0)
       const fields = counts.models.reduce((sum, model) => sum + model.comparedFields, 0)

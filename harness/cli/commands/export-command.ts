@@ -8,7 +8,9 @@ import { HarnessError } from '../../errors.ts'
 import { exportBackup } from '../../export/export-backup.ts'
 import { addBackupOptions, filtersOf, requireDatabaseUrl, scopeOf, type BackupFlags } from '../backup-options.ts'
 import { EXIT_OK } from '../exit-codes.ts'
-import type { CliIo } from '../output.ts'
+import { appDir, loadCliConfig } from '../config-option.ts'
+import { stderrColours, type CliIo } from '../output.ts'
+import { progressFor } from '../progress-display.ts'
 
 interface ExportFlags extends BackupFlags {
   readonly indent: string
@@ -31,14 +33,15 @@ export function registerExportCommand(program: Command, io: CliIo, setExitCode: 
         throw new HarnessError({ code: 'USAGE', stage: 'cli', message: `--indent must be a whole number from 0 to 16, not "${flags.indent}"` })
       }
       const databaseUrl = parseDatabaseUrl(requireDatabaseUrl(flags, 'export'))
-      const application = await loadApplication({ dir: flags.app })
+      const application = await loadApplication({ dir: appDir(flags, await loadCliConfig(flags)) })
       const toStdout = dest === undefined || dest === '-'
       // Encrypted: the export goes to a temporary file first, then into the tarball.
       await using encrypting = flags.encryptWith
         ? await encryptingDestination(toStdout ? process.stdout : dest, flags.encryptWith)
         : undefined
       const destination = encrypting?.stream ?? (toStdout ? process.stdout : createWriteStream(dest))
-      const summary = await exportBackup({ application, databaseUrl, destination, scope: scopeOf(flags), filters: filtersOf(flags), indent })
+      const progress = progressFor(io, flags.silent, stderrColours(io))
+      const summary = await exportBackup({ application, databaseUrl, destination, scope: scopeOf(flags), filters: filtersOf(flags), indent, onProgress: progress.listener }).finally(() => progress.clear())
       if (!toStdout) {
         destination.end()
         await finished(destination)

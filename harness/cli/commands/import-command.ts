@@ -12,7 +12,9 @@ import type { ImportSummary } from '../../import/import-types.ts'
 import { addBackupOptions, filtersOf, requireDatabaseUrl, scopeOf, type BackupFlags } from '../backup-options.ts'
 import { canAsk, confirm } from '../confirm.ts'
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts'
-import type { CliIo } from '../output.ts'
+import { appDir, loadCliConfig } from '../config-option.ts'
+import { stderrColours, type CliIo } from '../output.ts'
+import { progressFor } from '../progress-display.ts'
 
 interface ImportFlags extends BackupFlags {
   readonly mergeUsers?: boolean
@@ -44,7 +46,7 @@ export function registerImportCommand(program: Command, io: CliIo, setExitCode: 
       })
       // Decrypted before anything else, so a wrong key fails before the confirmation is asked.
       await using backup = await openPlainBackup(file, flags.decryptWith)
-      const application = await loadApplication({ dir: flags.app })
+      const application = await loadApplication({ dir: appDir(flags, await loadCliConfig(flags)) })
       const scope = scopeOf(flags)
       if (scope === 'Global' && flags.prompt && (await hasData(databaseUrl, application))) {
         if (!canAsk()) {
@@ -62,6 +64,7 @@ export function registerImportCommand(program: Command, io: CliIo, setExitCode: 
           return
         }
       }
+      const progress = progressFor(io, flags.silent, stderrColours(io))
       try {
         const summary = await importBackup({
           application,
@@ -71,7 +74,8 @@ export function registerImportCommand(program: Command, io: CliIo, setExitCode: 
           scope,
           filters: filtersOf(flags),
           flags: { mergeUsers: flags.mergeUsers ?? false, overwriteConfigs: flags.overwriteConfigs ?? false },
-        })
+          onProgress: progress.listener,
+        }).finally(() => progress.clear())
         for (const line of describeSummary(summary)) say(line)
         if (flags.findingsFile) await writeFile(flags.findingsFile, formatFindingsJson([]))
         setExitCode(EXIT_OK)
@@ -82,7 +86,7 @@ export function registerImportCommand(program: Command, io: CliIo, setExitCode: 
         const finding = errorFinding(error)
         if (flags.findingsFile) await writeFile(flags.findingsFile, formatFindingsJson([finding]))
         io.err(prettyFinding(finding))
-        io.err(`roundtrip: ${error.message}`)
+        io.err(`${stderrColours(io).red('roundtrip:')} ${error.message}`)
         setExitCode(EXIT_FAILURE)
       }
     })

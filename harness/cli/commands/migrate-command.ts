@@ -4,12 +4,12 @@ import { HarnessError } from '../../errors.ts'
 import { parseDatabaseUrl } from '../../database/url-provider.ts'
 import { applyMigrations } from '../../schema/migrator.ts'
 import { EXIT_OK } from '../exit-codes.ts'
+import { appDir, appOption, configOption, loadCliConfig, type AppFlags } from '../config-option.ts'
 import type { CliIo } from '../output.ts'
 
-interface MigrateFlags {
+interface MigrateFlags extends AppFlags {
   readonly databaseUrl?: string
   readonly to?: string
-  readonly app: string
 }
 
 /** `roundtrip migrate`: apply the application's migrations to an existing database. */
@@ -19,7 +19,8 @@ export function registerMigrateCommand(program: Command, io: CliIo, setExitCode:
     .description("apply the application's migrations to a database, recorded as Prisma records them")
     .option('--database-url <url>', 'the database to migrate (required)')
     .option('--to <migration>', 'apply migrations only up to and including this one')
-    .option('--app <dir>', 'folder with schema.prisma, migrations/ and relocation.ts', 'prisma')
+    .addOption(appOption())
+      .addOption(configOption())
     .addHelpText('after', '\nExample:\n  $ roundtrip migrate --database-url postgres://app@localhost:5432/app_test')
     .action(async (flags: MigrateFlags) => {
       if (!flags.databaseUrl) {
@@ -30,7 +31,8 @@ export function registerMigrateCommand(program: Command, io: CliIo, setExitCode:
           hint: 'Name the database to migrate, e.g. --database-url postgres://user@localhost/app',
         })
       }
-      const application = await loadApplication({ dir: flags.app })
+      const config = await loadCliConfig(flags)
+      const application = await loadApplication({ dir: appDir(flags, config) })
       const result = await applyMigrations(parseDatabaseUrl(flags.databaseUrl), application.migrations, {
         to: flags.to,
       })

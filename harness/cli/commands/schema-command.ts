@@ -5,10 +5,10 @@ import { startServer } from '../../database/start-server.ts'
 import { cloneDatabase, createSchemaTemplate } from '../../schema/template.ts'
 import { addDatabaseOptions, toStartServerOptions, type DatabaseFlags } from '../database-options.ts'
 import { EXIT_OK } from '../exit-codes.ts'
+import { appDir, appOption, configOption, loadCliConfig, type AppFlags } from '../config-option.ts'
 import type { CliIo } from '../output.ts'
 
-interface SchemaFlags extends DatabaseFlags {
-  readonly app: string
+interface SchemaFlags extends DatabaseFlags, AppFlags {
   readonly to?: string
 }
 
@@ -21,14 +21,16 @@ export function registerSchemaCommand(program: Command, io: CliIo, setExitCode: 
     program
       .command('schema')
       .description("start a throwaway PostgreSQL, apply the application's migrations, list the tables")
-      .option('--app <dir>', 'folder with schema.prisma, migrations/ and relocation.ts', 'prisma')
+      .addOption(appOption())
+      .addOption(configOption())
       .option('--to <migration>', 'apply migrations only up to and including this one'),
   )
     .addHelpText('after', '\nExample:\n  $ roundtrip schema --provider embedded --to 20241101000000_init')
     .action(async (flags: SchemaFlags) => {
       const started = performance.now()
-      const application = await loadApplication({ dir: flags.app })
-      await using server = await startServer(toStartServerOptions(flags))
+      const config = await loadCliConfig(flags)
+      const application = await loadApplication({ dir: appDir(flags, config) })
+      await using server = await startServer(toStartServerOptions(flags, config.database))
       io.err(`database: ${server.description} (${server.provider}: ${server.reason})`)
       const template = await createSchemaTemplate(server, { migrations: application.migrations, to: flags.to })
       await using clone = await cloneDatabase(server, template.name)
