@@ -1,3 +1,4 @@
+import path from 'node:path'
 import { fractionDone, type ProgressListener, type ProgressUpdate } from '../progress/progress-events.ts'
 import type { Colours } from './colours.ts'
 
@@ -109,22 +110,30 @@ function doneLine(update: ProgressUpdate, elapsedMs: number): string {
 
 function barLine(update: ProgressUpdate, elapsedMs: number, columns: number, colours: Colours): string {
   const fraction = fractionDone(update)
+  // A terminal line is short: the file's name, not its folder.
+  const name = update.subject ? `${update.step} ${path.basename(update.subject)}` : update.step
   const stats = [
-    `${count(update.rows)} rows`,
-    `${count(rate(update.rows, elapsedMs))}/s`,
-    `models ${update.modelsDone}/${update.modelsTotal}`,
-    ...timeLeft(fraction, elapsedMs),
-  ].join(' · ')
-  const name = title(update)
-  if (fraction === undefined) return fit(`${name} ${stats}`, columns)
-  const percent = `${String(Math.floor(fraction * 100)).padStart(3)}%`
-  // The bar takes what the words leave, between 10 and 30 cells.
-  const width = Math.max(10, Math.min(30, columns - name.length - stats.length - percent.length - 5))
-  const filled = Math.round(fraction * width)
-  const bar = colours.cyan('█'.repeat(filled)) + colours.dim('░'.repeat(width - filled))
-  const plain = `${name} ${' '.repeat(width)} ${percent} ${stats}`
-  if (plain.length > columns) return fit(`${name} ${percent} ${stats}`, columns)
-  return `${name} ${bar} ${percent} ${stats}`
+    { text: `${count(update.rows)} rows`, drop: 1 },
+    { text: `${count(rate(update.rows, elapsedMs))}/s`, drop: 4 },
+    { text: `models ${update.modelsDone}/${update.modelsTotal}`, drop: 2 },
+    ...timeLeft(fraction, elapsedMs).map((text) => ({ text, drop: 3 })),
+  ]
+  const percent = fraction === undefined ? '' : `${String(Math.floor(fraction * 100)).padStart(3)}%`
+  // Drop the least useful figures until the bar has at least 10 cells (at most 30).
+  for (let dropped = 0; dropped <= stats.length; dropped += 1) {
+    const text = stats.filter((stat) => stat.drop > dropped).map((stat) => stat.text).join(' · ')
+    if (fraction === undefined) {
+      if (name.length + text.length + 2 <= columns || dropped === stats.length) return fit(`${name} ${text}`.trimEnd(), columns)
+      continue
+    }
+    const room = columns - 1 - name.length - percent.length - text.length - 3
+    if (room < 10) continue
+    const width = Math.min(30, room)
+    const filled = Math.round(fraction * width)
+    const bar = colours.cyan('█'.repeat(filled)) + colours.dim('░'.repeat(width - filled))
+    return `${name} ${bar} ${percent} ${text}`.trimEnd()
+  }
+  return fit(`${name} ${percent}`, columns)
 }
 
 function timeLeft(fraction: number | undefined, elapsedMs: number): string[] {
@@ -163,6 +172,6 @@ export function progressFor(
     write: io.errRaw ?? ((text) => io.err(text.replace(/\n$/, ''))),
     colours,
     intervalMs: Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_PROGRESS_INTERVAL_MS,
-    columns: terminal ? (process.stderr.columns ?? 80) : 80,
+    columns: (terminal && process.stderr.columns) || 80,
   })
 }
