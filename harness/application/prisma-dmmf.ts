@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto'
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import os from 'node:os'
+import path from 'node:path'
 import { HarnessError } from '../errors.ts'
 
 /**
@@ -44,9 +48,21 @@ let wasm: PrismaSchemaWasm | undefined
 
 /**
  * Parses a Prisma schema in-process with Prisma's own WebAssembly parser (npm only, no engine
- * download, about 25 ms).
+ * download). Loading the WebAssembly and parsing cost 0.5–1 s on a 2-core machine — most of a
+ * CLI run's start — so the result is cached on disk, keyed by the schema's text and the parser's
+ * version: a schema parses once, then every run reads a small JSON file.
  */
 export function readDmmf(schemaText: string, schemaPath = 'schema.prisma'): Dmmf {
+  const cacheFile = dmmfCacheFile(schemaText, schemaPath)
+  const cached = readCached(cacheFile)
+  if (cached) return cached
+  // Only the data model: the full DMMF also holds the query engine's schema, megabytes we never read.
+  const dmmf: Dmmf = { datamodel: { models: parseDmmf(schemaText, schemaPath).datamodel.models } }
+  writeCached(cacheFile, dmmf)
+  return dmmf
+}
+
+function parseDmmf(schemaText: string, schemaPath: string): Dmmf {
   wasm ??= require('@prisma/prisma-schema-wasm') as PrismaSchemaWasm
   try {
     return JSON.parse(
@@ -62,6 +78,43 @@ export function readDmmf(schemaText: string, schemaPath = 'schema.prisma'): Dmmf
       context: { file: schemaPath },
       cause: error,
     })
+  }
+}
+
+/**
+ * `ROUNDTRIP_CACHE_DIR`, else a per-user folder in the system's temporary folder (a cache may
+ * vanish at any time; it is only ever a shortcut).
+ */
+export function cacheDir(): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : 'user'
+  return process.env.ROUNDTRIP_CACHE_DIR ?? path.join(os.tmpdir(), `roundtrip-cache-${uid}`)
+}
+
+function dmmfCacheFile(schemaText: string, schemaPath: string): string {
+  const parser = (require('@prisma/prisma-schema-wasm/package.json') as { version: string }).version
+  // The path is part of the key: it appears in the DMMF's error texts and nowhere else, but a
+  // different key costs one parse, a wrong hit would cost a confusing message.
+  const key = createHash('sha256').update(`${parser}\0${schemaPath}\0${schemaText}`).digest('hex').slice(0, 32)
+  return path.join(cacheDir(), `dmmf-${key}.json`)
+}
+
+function readCached(file: string): Dmmf | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Dmmf
+  } catch {
+    return undefined // absent, or cut short by a crash mid-write elsewhere: parse again
+  }
+}
+
+function writeCached(file: string, dmmf: Dmmf): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true })
+    // Written aside and renamed, so a concurrent reader sees the whole file or none.
+    const partial = `${file}.${process.pid}.partial`
+    writeFileSync(partial, JSON.stringify(dmmf))
+    renameSync(partial, file)
+  } catch {
+    // A read-only or full disk only loses the shortcut.
   }
 }
 
