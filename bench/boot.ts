@@ -16,7 +16,7 @@ export interface BootFigures {
 }
 
 /** Time from nothing to a migrated, cloned database on the embedded provider. */
-export async function benchBoot(): Promise<BootFigures> {
+export async function benchBoot(options: { readonly print?: boolean } = {}): Promise<BootFigures> {
   const t0 = performance.now()
   const application = await loadApplication({ dir: 'prisma' })
   const server = await startServer({ provider: 'embedded' })
@@ -43,7 +43,7 @@ export async function benchBoot(): Promise<BootFigures> {
       cloneMedianS: seconds(median(cloneTimes)),
       migrations: template.migrations.length,
     }
-    print(figures)
+    if (options.print ?? true) print(figures)
     return figures
   } finally {
     await server.dispose()
