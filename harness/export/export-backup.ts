@@ -1,8 +1,8 @@
 import pg from 'pg'
+import { to as copyTo, type CopyToStreamQuery } from 'pg-copy-streams'
 import type { Application } from '../application/load-application.ts'
-import type { RegistryField, RegistryModel } from '../application/model-registry.ts'
+import type { RegistryModel } from '../application/model-registry.ts'
 import type { RelocationScope } from '../application/relocation-metadata.ts'
-import { createBackupWriter, PythonFloat, RawJson } from '../backup/write-backup.ts'
 import { quoteIdentifier } from '../database/database-names.ts'
 import { describeError, HarnessError, isHarnessError } from '../errors.ts'
 import { dependencyGraph, sortDependencies } from '../graph/sorted-dependencies.ts'
@@ -11,9 +11,15 @@ import { SCOPE_MEMBERS, type BackupScope } from '../import/import-types.ts'
 import { readLiveRegistry } from '../import/live-schema.ts'
 import { SparseBitset } from '../import/pk-map.ts'
 import type { ProgressListener } from '../progress/progress-events.ts'
-import { exportAllowlists, type ExportAllowlist } from './export-filters.ts'
+import { AsciiOutput } from './ascii-output.ts'
+import { CopyBinaryReader } from './copy-binary.ts'
+import { BackupArray, EntryWriter } from './entry-writer.ts'
+import { exportAllowlists } from './export-filters.ts'
+import { exportQuery } from './export-query.ts'
 
-/** Rows fetched per query; memory is bounded by this, not by the size of the tables. */
+const COPY_READ_AHEAD = 1 << 20
+
+/** Rows between progress reports. */
 export const DEFAULT_EXPORT_BATCH_SIZE = 2_000
 
 export interface ExportBackupOptions {
@@ -26,7 +32,10 @@ export interface ExportBackupOptions {
   readonly filters?: FilterRequest
   /** Spaces per level, as Python's `json.dumps(indent=…)`. Default: 2. */
   readonly indent?: number
-  /** Default: `DEFAULT_EXPORT_BATCH_SIZE` (2 000). */
+  /**
+   * Rows between progress reports (rows are streamed, so this bounds nothing else; the output
+   * does not depend on it). Default: `DEFAULT_EXPORT_BATCH_SIZE` (2 000).
+   */
   readonly batchSize?: number
   /**
    * Export the tables as the database has them, not as the application's latest schema says: for
@@ -35,7 +44,7 @@ export interface ExportBackupOptions {
    * Default: false.
    */
   readonly liveSchema?: boolean
-  /** Told after every page of rows how far the export is. Default: nobody. */
+  /** Told every `batchSize` rows and after every model how far the export is. Default: nobody. */
   readonly onProgress?: ProgressListener
 }
 
@@ -57,8 +66,12 @@ export interface ExportSummary {
 /**
  * Writes the database out in the backup format (spec §3, §1.3): models in dependency order,
  * rows by ascending pk, fields in model-definition order, foreign keys under their relation name,
- * datetimes as `YYYY-MM-DDTHH:MM:SS.mmmZ`, laid out exactly as Python's `json.dumps` would. Rows
- * are read page by page, so memory does not grow with the number of rows.
+ * datetimes as `YYYY-MM-DDTHH:MM:SS.mmmZ`, laid out exactly as Python's `json.dumps` would.
+ *
+ * Each model is one `COPY (SELECT …) TO STDOUT (FORMAT binary)` (see `export-query.ts`), whose
+ * bytes are turned into the entries' bytes without building a JavaScript value per row
+ * (`entry-writer.ts`). The COPY is read only as fast as the destination takes the output, so
+ * memory does not grow with the number of rows.
  */
 export async function exportBackup(options: ExportBackupOptions): Promise<ExportSummary> {
   const started = performance.now()
@@ -66,12 +79,17 @@ export async function exportBackup(options: ExportBackupOptions): Promise<Export
   const scope = options.scope ?? 'Global'
   const members = new Set<RelocationScope>(SCOPE_MEMBERS[scope])
   const batchSize = options.batchSize ?? DEFAULT_EXPORT_BATCH_SIZE
+  const indent = options.indent ?? 2
+  if (!(Number.isInteger(indent) && indent >= 0)) throw new RangeError(`indent must be a non-negative integer, not ${indent}`)
   let order = sortDependencies(dependencyGraph(registry))
   const client = new pg.Client({ connectionString: options.databaseUrl })
   await client.connect()
-  const writer = createBackupWriter(options.destination, { indent: options.indent ?? 2 })
+  const output = new AsciiOutput(options.destination)
+  const array = new BackupArray(output, indent)
   const exported = new Map<string, SparseBitset>()
   const summaries: ModelExportSummary[] = []
+  // A COPY still streaming when the export fails: the connection is unusable until it ends.
+  let copying: CopyToStreamQuery | undefined
   try {
     // One snapshot for the whole export, so rows and the rows they point at agree.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
@@ -91,32 +109,33 @@ export async function exportBackup(options: ExportBackupOptions): Promise<Export
       const name = model.name
       const pks = new SparseBitset()
       exported.set(name, pks)
-      const summary = { model: name, rows: 0, droppedForeignKey: 0 }
-      const select = selectStatement(model, allowlists.get(name), batchSize)
-      let after = -Infinity
-      for (;;) {
-        const result = await client.query({ text: select.sql, values: [after === -Infinity ? null : after, ...select.params], rowMode: 'array' })
-        for (const row of result.rows as unknown[][]) {
-          const pk = Number(row[0])
-          after = pk
-          const fields = toFields(model, row, exported)
-          if (!fields) {
-            summary.droppedForeignKey += 1
-            continue
-          }
-          pks.add(pk)
-          summary.rows += 1
-          await writer.write({ model: name, pk, fields })
+      const query = exportQuery(model, allowlists.get(name), indent)
+      const entries = new EntryWriter(query, array, exported, pks)
+      const reader = new CopyBinaryReader(query.columns)
+      // A megabyte of read-ahead lets the server go on producing while a chunk is formatted.
+      copying = client.query(copyTo(query.sql, { highWaterMark: COPY_READ_AHEAD }))
+      let reported = 0
+      // Reading a chunk only after the output has drained is what bounds memory: the COPY
+      // stream stops reading the socket, and the server waits.
+      for await (const chunk of copying as AsyncIterable<Buffer>) {
+        reader.push(chunk, entries)
+        if (reader.rows - reported >= batchSize) {
+          rows += reader.rows - reported
+          reported = reader.rows
+          report(name)
         }
-        rows += result.rows.length
-        report(name)
-        if (result.rows.length < batchSize) break
+        await output.drain()
       }
-      summaries.push(summary)
+      copying = undefined
+      reader.end()
+      rows += reader.rows - reported
+      summaries.push({ model: name, rows: entries.written, droppedForeignKey: entries.dropped })
+      report(name)
     }
     await client.query('COMMIT')
     report(undefined, true)
-    const bytes = await writer.end()
+    array.close()
+    const bytes = await output.close()
     return {
       scope,
       models: summaries,
@@ -125,7 +144,14 @@ export async function exportBackup(options: ExportBackupOptions): Promise<Export
       durationMs: performance.now() - started,
     }
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {})
+    if (copying) {
+      // The server is still sending rows nobody will read: drop the connection instead of
+      // waiting for them (the server rolls the transaction back).
+      copying.destroy()
+      closeConnection(client)
+    } else {
+      await client.query('ROLLBACK').catch(() => {})
+    }
     if (isHarnessError(error)) throw error
     throw new HarnessError({
       code: 'EXPORT_FAILED',
@@ -135,8 +161,14 @@ export async function exportBackup(options: ExportBackupOptions): Promise<Export
       cause: error,
     })
   } finally {
+    output.release()
     await client.end().catch(() => {})
   }
+}
+
+/** Closes the client's socket at once, whatever it is in the middle of. */
+function closeConnection(client: pg.Client): void {
+  ;(client as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy()
 }
 
 async function countRows(client: pg.ClientBase, models: readonly RegistryModel[]): Promise<number> {
@@ -144,78 +176,4 @@ async function countRows(client: pg.ClientBase, models: readonly RegistryModel[]
   const counts = models.map((m) => `(SELECT count(*) FROM ${quoteIdentifier(m.table)})`).join(' + ')
   const result = await client.query<{ total: string }>(`SELECT ${counts} AS total`)
   return Number(result.rows[0]!.total)
-}
-
-interface SelectStatement {
-  readonly sql: string
-  readonly params: readonly unknown[]
-}
-
-/** Keyset-paged SELECT of one model: `$1` is the last pk seen (null for the first page). */
-function selectStatement(model: RegistryModel, allow: ExportAllowlist | undefined, batchSize: number): SelectStatement {
-  const pk = quoteIdentifier(model.pkColumn)
-  const where = [`($1::bigint IS NULL OR ${pk} > $1::bigint)`]
-  const params: unknown[] = []
-  if (allow) {
-    const column = allow.field === 'pk' ? model.pkColumn : model.fieldsByName.get(allow.field)!.column
-    params.push([...allow.values].map(String))
-    where.push(`${quoteIdentifier(column)}::text = ANY($${params.length + 1}::text[])`)
-  }
-  for (const [field, values] of Object.entries(model.rules.exportExclude ?? {})) {
-    params.push(values.map(String))
-    where.push(`${quoteIdentifier(model.fieldsByName.get(field)!.column)}::text <> ALL($${params.length + 1}::text[])`)
-  }
-  const columns = [pk, ...model.fields.map(selectExpression)]
-  return {
-    sql: `SELECT ${columns.join(', ')} FROM ${quoteIdentifier(model.table)} WHERE ${where.join(' AND ')} ORDER BY ${pk} LIMIT ${batchSize}`,
-    params,
-  }
-}
-
-/** The SQL that reads a column in the form the backup format wants, formatted by the server. */
-function selectExpression(field: RegistryField): string {
-  const column = quoteIdentifier(field.column)
-  switch (field.type) {
-    case 'datetime':
-      // Always three millisecond digits and a Z, as Sentry writes them (spec §1.2).
-      return field.nativeType === 'Date'
-        ? `to_char(${column}, 'YYYY-MM-DD')`
-        : `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
-    case 'json':
-    case 'decimal':
-      return `${column}::text`
-    case 'bytes':
-      return `encode(${column}, 'base64')`
-    default:
-      return column
-  }
-}
-
-/**
- * The row's `fields` object, or undefined when a foreign key points at a row that was not
- * exported (spec §3 step 3: such rows are left out, even in a Global export).
- */
-function toFields(
-  model: RegistryModel,
-  row: readonly unknown[],
-  exported: ReadonlyMap<string, SparseBitset>,
-): Record<string, unknown> | undefined {
-  const fields: Record<string, unknown> = {}
-  for (let i = 0; i < model.fields.length; i += 1) {
-    const field = model.fields[i]!
-    let value = row[i + 1]
-    if (value !== null) {
-      if (field.type === 'bigint') value = Number(value)
-      else if (field.type === 'json') value = new RawJson(value as string)
-      // A float column's value is a Python float: 2 is written 2.0, as Sentry writes it.
-      else if (field.type === 'float') value = new PythonFloat(value as number)
-    }
-    const target = field.foreignKey
-    if (target && value !== null && target.model !== model.name) {
-      const targets = exported.get(target.model)
-      if (!targets?.has(value as number) && !model.rules.nullIfTargetMissing?.includes(field.name)) return undefined
-    }
-    fields[field.name] = value
-  }
-  return fields
 }
