@@ -14,5 +14,5 @@ export function autoSuffix(...fields: string[]): Comparator {
       return undefined
     }
     return `the left value (${pythonStr(leftValue)}) of \`${field}\` was not equal to or a dashed prefix of the right value (${pythonStr(rightValue)})`
-  })
+  }, { reflexive: true })
 }

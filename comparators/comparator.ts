@@ -96,6 +96,30 @@ export interface ComparatorDefinition {
   readonly scrubValue?: (values: readonly unknown[]) => unknown
   /** For secrets: the shortened form `validate()` shows wherever it names a value. Default: none. */
   readonly shorten?: (value: unknown) => string
+  /**
+   * True when two rows that hold the same primitive value (`===`, or absent on both sides) in
+   * every covered and read field never give a finding, from `existence` or `compare`:
+   * `validate()` then skips both for such pairs, which are most pairs. Leave it unset for checks
+   * of one side's format or of values that must differ. Default: false.
+   */
+  readonly reflexive?: boolean
+}
+
+// What validate() may assume of a comparator, kept outside the frozen objects so they stay plain.
+const REFLEXIVE = new WeakSet<Comparator>()
+const STANDARD_SCRUB = new WeakSet<Comparator>()
+
+/** Whether `validate()` may skip the comparator for pairs equal in its fields (see `reflexive`). */
+export function isReflexive(comparator: Comparator): boolean {
+  return REFLEXIVE.has(comparator)
+}
+
+/**
+ * Whether the comparator's `scrub` is the standard one (spec §4.2) over its `fields`, so that
+ * `validate()` may work out what it removes instead of running it.
+ */
+export function hasStandardScrub(comparator: Comparator): boolean {
+  return STANDARD_SCRUB.has(comparator)
 }
 
 /** Builds a comparator from its definition: sorted fields, the default existence check and scrub. */
@@ -122,7 +146,10 @@ export function defineComparator(definition: ComparatorDefinition): Comparator {
     scrub: (left, right) => scrubFields(name, fields, left, right, scrubValue),
     ...(shorten ? { shorten } : {}),
   }
-  return Object.freeze(comparator)
+  Object.freeze(comparator)
+  STANDARD_SCRUB.add(comparator)
+  if (definition.reflexive) REFLEXIVE.add(comparator)
+  return comparator
 }
 
 /**
@@ -134,10 +161,12 @@ export function fieldByFieldComparator(
   name: ComparatorName,
   fields: readonly string[],
   judge: (field: string, leftValue: unknown, rightValue: unknown) => string | undefined,
+  options: { readonly reflexive?: boolean } = {},
 ): Comparator {
   return defineComparator({
     name,
     fields,
+    ...(options.reflexive ? { reflexive: true } : {}),
     compare: (on, left, right) => {
       const findings: ComparatorFinding[] = []
       for (const field of presentFields(fields, left, right)) {

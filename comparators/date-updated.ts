@@ -18,5 +18,5 @@ export function dateUpdated(...fields: string[]): Comparator {
     // A value that is no datetime cannot be shown to be in order, so it is reported too.
     if (leftInstant !== undefined && rightInstant !== undefined && leftInstant <= rightInstant) return undefined
     return `the left value (${pythonStr(leftValue)}) of \`${field}\` was not less than or equal to the right value (${pythonStr(rightValue)})`
-  })
+  }, { reflexive: true })
 }

@@ -15,5 +15,5 @@ export function datetimeEquality(...fields: string[]): Comparator {
     const leftInstant = parseInstant(leftValue)
     if (leftInstant !== undefined && leftInstant === parseInstant(rightValue)) return undefined
     return `the left value (${pythonStr(leftValue)}) of \`${field}\` was not equal to the right value (${pythonStr(rightValue)})`
-  })
+  }, { reflexive: true })
 }

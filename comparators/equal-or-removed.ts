@@ -20,6 +20,7 @@ export function equalOrRemoved(...fields: string[]): Comparator {
   return defineComparator({
     name: NAME,
     fields,
+    reflexive: true,
     existence: (on, left, right) =>
       sortedFields
         .filter((field) => isMissing(left, field) && !isMissing(right, field))

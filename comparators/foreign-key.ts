@@ -20,6 +20,8 @@ export function foreignKey(targets: Readonly<Record<string, string>>): Comparato
   return defineComparator({
     name: NAME,
     fields,
+    // Without fields there is nothing to look up, so nothing to find.
+    reflexive: fields.length === 0,
     compare: (on, left, right, context) => {
       const findings: ComparatorFinding[] = []
       for (const field of presentFields(fields, left, right)) {

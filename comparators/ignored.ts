@@ -11,5 +11,6 @@ export function ignored(...fields: string[]): Comparator {
     fields,
     compare: () => [],
     existence: () => [],
+    reflexive: true,
   })
 }

@@ -11,7 +11,7 @@ export function unorderedList(...fields: string[]): Comparator {
     const rightValue = rightRaw || []
     if (jsonEqual(sorted(leftValue), sorted(rightValue))) return undefined
     return `the left value (${pythonStr(leftValue)}) of the unordered list field \`${field}\` was not equal to the right value (${pythonStr(rightValue)})`
-  })
+  }, { reflexive: true })
 }
 
 /** Python's `sorted()`: of a list, its items; of a string, its characters. */

@@ -6,7 +6,7 @@ import { finished } from 'node:stream/promises'
 import { defaultComparators, type ComparatorMap } from '../../comparators/default-comparators.ts'
 import type { Application } from '../application/load-application.ts'
 import type { BackupEntry } from '../backup/backup-entry.ts'
-import { readBackupRows } from '../backup/read-backup.ts'
+import { readBackupEntries, readBackupRows } from '../backup/read-backup.ts'
 import { openPlainBackup } from '../crypto/backup-files.ts'
 import type { DatabaseServer } from '../database/database-server.ts'
 import { startServer, type StartServerOptions } from '../database/start-server.ts'
@@ -16,7 +16,7 @@ import { importBackup } from '../import/import-backup.ts'
 import type { ProgressListener, ProgressUpdate } from '../progress/progress-events.ts'
 import { applyMigrations } from '../schema/migrator.ts'
 import { cloneDatabase, createSchemaTemplate } from '../schema/template.ts'
-import { validate, type ValidateCounts } from '../validate/validate.ts'
+import { validate, validateBackups, type ValidateCounts } from '../validate/validate.ts'
 import {
   acceptedMatches,
   applyExpectations,
@@ -67,6 +67,13 @@ export interface CheckOptions {
   readonly decryptWith?: string
   /** Told how each snapshot's import and export are going (`subject` is the snapshot). */
   readonly onProgress?: ProgressListener
+  /**
+   * Keep every row of the snapshot and of the export in each `SnapshotCheck`, as `--update`
+   * needs them. When false, a snapshot without expectations is validated straight from the files,
+   * a model at a time, and only the rows its findings name are kept (all that reports show), so
+   * memory does not grow with the snapshot. Default: true.
+   */
+  readonly keepRows?: boolean
 }
 
 /** The verdict on one snapshot. */
@@ -83,7 +90,10 @@ export interface SnapshotCheck {
   readonly rows: { readonly snapshot: number; readonly exported: number }
   readonly durationMs: number
   readonly passed: boolean
-  /** The last export, for `--update` and reports. */
+  /**
+   * The last export, for `--update` and reports. With `keepRows: false` and no expectations,
+   * only the rows that findings name (this holds for `expected` and `original` too).
+   */
   readonly exported: readonly BackupEntry[]
   /** The snapshot with its expectations applied: what the round trip should give back. */
   readonly expected: readonly BackupEntry[]
@@ -143,8 +153,10 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
   const expectationsFile = context.expectations ?? context.expectationsFor?.(snapshot) ?? expectationsPathFor(snapshot)
   const expectations = await readExpectations(expectationsFile)
   await using plain = await openPlainBackup(snapshot, context.decryptWith)
-  const original = await readBackupRows(plain.path)
-  const expected = applyExpectations(original, expectations, expectationsFile)
+  // Without expectations the snapshot is what the export should be: no need to hold its rows.
+  const streamed = context.keepRows === false && !hasAny(expectations)
+  const original = streamed ? [] : await readBackupRows(plain.path)
+  const expected = streamed ? original : applyExpectations(original, expectations, expectationsFile)
   const fromMigration = expectations.fromMigration ?? context.fromMigration
   const template = await context.templateAt(fromMigration)
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'roundtrip-check-'))
@@ -169,6 +181,18 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
       await finished(stream)
       exports.push(file)
       source = file
+    }
+    if (streamed) {
+      const outcome = await checkFromFiles(plain.path, exports, context)
+      return {
+        snapshot,
+        expectationsFile: undefined,
+        ...outcome,
+        accepted: [],
+        stale: [],
+        durationMs: performance.now() - started,
+        passed: outcome.findings.length === 0,
+      }
     }
     const exported = await readBackupRows(exports[0]!)
     const result = validate(expected, exported, { registry: application.registry, comparators: context.comparators })
@@ -203,6 +227,59 @@ async function checkSnapshot(snapshot: string, context: SnapshotContext): Promis
   } finally {
     await rm(workDir, { recursive: true, force: true })
   }
+}
+
+/**
+ * `validate(snapshot, export)` streamed from the files, then, in a second read, the rows the
+ * findings name: what a snapshot without expectations needs.
+ */
+async function checkFromFiles(
+  snapshotFile: string,
+  exports: readonly string[],
+  context: SnapshotContext,
+): Promise<Pick<SnapshotCheck, 'findings' | 'counts' | 'rows' | 'exported' | 'expected' | 'original'>> {
+  const options = { registry: context.application.registry, comparators: context.comparators }
+  const result = await validateBackups(snapshotFile, exports[0]!, options)
+  const findings = [...result.findings]
+  for (let cycle = 2; cycle <= exports.length; cycle += 1) {
+    const [first, again] = await Promise.all([readFile(exports[0]!), readFile(exports[cycle - 1]!)])
+    if (first.equals(again)) continue
+    const drift = await validateBackups(exports[0]!, exports[cycle - 1]!, options)
+    for (const finding of drift.findings) {
+      findings.push({ ...finding, reason: `${cycleDriftPrefix(cycle)}${finding.reason}` })
+    }
+  }
+  const named = (side: 'left_pk' | 'right_pk') =>
+    new Set(
+      result.findings.flatMap((f) => (f[side] === null ? [] : [rowKey(f.on.model, f[side])])),
+    )
+  const [snapshotRows, exportRows] = await Promise.all([
+    rowsNamed(snapshotFile, named('left_pk')),
+    rowsNamed(exports[0]!, named('right_pk')),
+  ])
+  return {
+    findings,
+    counts: result.counts,
+    rows: { snapshot: snapshotRows.count, exported: exportRows.count },
+    exported: exportRows.rows,
+    expected: snapshotRows.rows,
+    original: snapshotRows.rows,
+  }
+}
+
+/** The entries of a file whose `rowKey` is in `keys`, and how many entries it has. */
+async function rowsNamed(
+  file: string,
+  keys: ReadonlySet<string>,
+): Promise<{ rows: BackupEntry[]; count: number }> {
+  const rows: BackupEntry[] = []
+  let count = 0
+  for await (const { value } of readBackupEntries(file)) {
+    count += 1
+    const entry = value as BackupEntry
+    if (keys.has(rowKey(entry.model, entry.pk))) rows.push(entry)
+  }
+  return { rows, count }
 }
 
 function cycleDriftPrefix(cycle: number): string {

@@ -11,23 +11,21 @@ import type { ComparatorFinding } from '../findings/comparator-findings.ts'
  * Step 2 of `validate()` (spec §4.1) for one side: every row gets an ordinal within its model, so
  * that the left and right instance with the same ordinal are compared with each other whatever
  * their pks. Rows are numbered by pk in file order (and must come in ascending pk order), or, for
- * models with a custom ordinal, by sorting on the ordinal's values once the side is read, so pks
+ * models with a custom ordinal, by sorting on the ordinal's values once the model is read, so pks
  * do not matter for them. Custom ordinal values that are foreign keys to the user model are
  * replaced by the user's username.
+ *
+ * A model is closed (numbered and handed over) when the side is finished or, when streaming, as
+ * soon as its run of consecutive entries ends, so only the models being read are held.
  */
 
 export type Side = 'left' | 'right'
 
-/** One side, indexed. */
-export interface SideIndex {
-  readonly side: Side
-  /**
-   * Each model's instances; index i holds ordinal i + 1. Models in the order they received their
-   * first ordinal (Sentry's model map order): pk-ordered models as they appear, then the others.
-   */
-  readonly models: ReadonlyMap<string, readonly ComparedRow[]>
-  /** `UnorderedInput` and `DuplicateCustomOrdinal` findings, in the order they arose. */
-  readonly findings: readonly ComparatorFinding[]
+/** One instance as the index hands it over: a compared row, with its entry text when known. */
+export interface Instance extends ComparedRow {
+  ordinal: number
+  /** The entry's source text, when it came from a file: equal texts are equal rows. */
+  readonly text: string | undefined
 }
 
 /** Where an entry sits in its file, for error messages. */
@@ -37,101 +35,220 @@ export interface EntryLocation {
   readonly column?: number
 }
 
-interface Instance {
-  readonly model: string
-  readonly pk: number
-  ordinal: number
-  readonly fields: Record<string, unknown>
-  readonly scrubbed: Record<string, unknown>
+/** What the index tells its user while it reads. */
+export interface SideEvents {
+  /**
+   * Each model once it is closed: its instances, index i holding ordinal i + 1 (stand-ins for the
+   * rows `row` took, with their pk and ordinal only).
+   */
+  closed(model: string, instances: Instance[], byPkOnly: boolean, keys?: readonly string[]): void
+  /**
+   * Each row once it has its ordinal (numbered by pk) or its custom ordinal key (keyed; the
+   * ordinal comes when the model is closed). Returning true takes the row: the index then keeps
+   * only its pk and ordinal.
+   */
+  row?(instance: Instance, key: string | undefined): boolean
 }
+
+// Rows are only compared, never scrubbed in place, so they can share one empty record.
+const NOTHING_SCRUBBED: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>
+
+const MODEL_NAME = /^[^.\s]+\.[^.\s]+$/
 
 interface Keyed {
   readonly key: readonly unknown[]
   readonly instance: Instance
 }
 
+interface Waiting {
+  readonly state: ModelState
+  readonly instance: Instance
+  readonly line: number | undefined
+  readonly column: number | undefined
+}
+
 interface ModelState {
   readonly model: RegistryModel
   maxPk: number | undefined
+  /** Rows numbered by pk, in file order. */
+  byPk: Instance[]
   /** Rows by custom ordinal key (JSON text of the values), in first-appearance order. */
-  readonly keyed: Map<string, Keyed>
+  keyed: Map<string, Keyed>
   /** For each custom ordinal field, whether it is a foreign key to the user model. */
   readonly throughUser: readonly boolean[]
   /** For each custom ordinal field, how an obfuscating comparator shortens it, if one covers it. */
   readonly shorten: readonly (((value: unknown) => string) | undefined)[]
+  /** When the first row numbered by pk, and the first keyed row, arrived (for the model order). */
+  firstByPk: number | undefined
+  firstKeyed: number | undefined
+  /** Keyed rows held back until the side is finished (their user was not seen yet). */
+  waiting: number
+  /** The model's run of entries has ended: another model followed it. */
+  ended: boolean
+  closed: boolean
+  count: number
 }
 
-/** Builds one side's index from its entries, one at a time, so a file can be streamed in. */
+/**
+ * Builds one side's index from its entries, one at a time, so a file can be streamed in. Closed
+ * models go to `onClose`; what stays is small: per model its count and state, the side's
+ * structural findings, and the usernames that custom ordinals look through.
+ */
 export class SideIndexBuilder {
-  private readonly models = new Map<string, Instance[]>()
   private readonly states = new Map<string, ModelState>()
-  /** Models with keyed rows, in the order the first one appeared. */
-  private readonly keyedModels: ModelState[] = []
-  private readonly findings: ComparatorFinding[] = []
+  /** `UnorderedInput` and `DuplicateCustomOrdinal` findings, in the order they arose. */
+  readonly findings: ComparatorFinding[] = []
   private readonly usernames = new Map<unknown, unknown>()
   /** Keyed rows that name a user not seen yet (the file lists them before their user). */
-  private readonly waiting: { state: ModelState; instance: Instance; at: EntryLocation }[] = []
+  private readonly waiting: Waiting[] = []
   private readonly usersModel: string | undefined
   private readonly usernameField: string | undefined
+  private current: ModelState | undefined
+  private arrivals = 0
+  private finished = false
+  /** A model's entries came in two or more separate runs: closing early was wrong. */
+  reopened = false
 
+  /**
+   * @param closeEarly close a model as soon as its run of entries ends, instead of at `finish()`
+   */
   constructor(
     readonly side: Side,
     private readonly registry: ModelRegistry,
     private readonly comparators: ComparatorMap,
+    private readonly events: SideEvents,
+    private readonly closeEarly = false,
   ) {
     this.usersModel = registry.filters?.users.model
     this.usernameField = registry.filters?.users.usernameField
   }
 
   /**
-   * Adds one parsed entry.
+   * Adds one parsed entry. Returns true when it starts a new run of entries of another model.
    * @throws HarnessError `BACKUP_INVALID` for an entry that is not `{model, pk, fields}` or whose
    *   model the application does not have
    */
-  add(value: unknown, at: EntryLocation = {}): void {
-    const problem = entryShapeProblem(value)
-    if (problem) throw this.invalid(`invalid entry: ${problem}`, at, {})
+  add(value: unknown, text?: string, file?: string, line?: number, column?: number): boolean {
+    if (!isPlainEntry(value, this.current?.model.name)) {
+      const problem = entryShapeProblem(value)
+      if (problem) throw this.invalid(`invalid entry: ${problem}`, location(file, line, column), {})
+    }
     const entry = value as { model: string; pk: number; fields: Record<string, unknown> }
-    if (this.registry.deletedModels.has(entry.model)) return
-    const state = this.stateOf(entry.model, entry.pk, at)
+    if (this.registry.deletedModels.has(entry.model)) return false
+    let state = this.current
+    let started = false
+    if (state === undefined || state.model.name !== entry.model) {
+      state = this.stateOf(entry.model, entry.pk, file, line, column)
+      if (state.ended) this.reopened = true
+      const previous = this.current
+      this.current = state
+      started = previous !== undefined
+      if (previous) this.end(previous)
+    }
+    if (this.usersModel === entry.model)
+      this.usernames.set(entry.pk, entry.fields[this.usernameField!])
+
+    const model = state.model
+    const keyed =
+      model.customOrdinal.length > 0 && (model.rules.customOrdinalWhen?.(entry.fields) ?? true)
     const instance: Instance = {
       model: entry.model,
       pk: entry.pk,
       ordinal: 0,
       fields: entry.fields,
-      scrubbed: {},
+      scrubbed: NOTHING_SCRUBBED,
+      // A keyed model is held whole until it is sorted; its texts would double what it holds.
+      text: keyed ? undefined : text,
     }
-    if (this.usersModel === entry.model)
-      this.usernames.set(entry.pk, entry.fields[this.usernameField!])
-
-    const rules = state.model.rules
-    const keyed =
-      state.model.customOrdinal.length > 0 && (rules.customOrdinalWhen?.(entry.fields) ?? true)
-    if (!keyed) {
-      this.assignByPk(state, instance)
-      return
+    if (!keyed) this.assignByPk(state, instance)
+    else if (!this.keyRow(state, instance, file, line, column, false)) {
+      state.waiting++
+      this.waiting.push({ state, instance, line, column })
     }
-    if (!this.keyRow(state, instance, at, false)) this.waiting.push({ state, instance, at })
+    return started
   }
 
-  /** Numbers the keyed rows and returns the index. */
-  finish(): SideIndex {
-    for (const { state, instance, at } of this.waiting) this.keyRow(state, instance, at, true)
+  /** The model of the current run of entries, if any. */
+  get currentModel(): string | undefined {
+    return this.current?.model.name
+  }
+
+  /**
+   * Says that the current run of entries has ended, before the next one starts (or the side is
+   * finished), so that its model can be closed now.
+   */
+  endRun(): void {
+    const state = this.current
+    this.current = undefined
+    if (state) this.end(state)
+  }
+
+  /**
+   * Numbers the held-back keyed rows and closes every model still open.
+   * @param file the file name for error messages
+   */
+  finish(file?: string): void {
+    if (this.finished) return
+    this.finished = true
+    for (const { state, instance, line, column } of this.waiting) {
+      this.keyRow(state, instance, file, line, column, true)
+      state.waiting--
+    }
     this.waiting.length = 0
-    for (const state of this.keyedModels) {
-      const sorted = [...state.keyed.values()].sort((a, b) => compareSequences(a.key, b.key))
-      const rows = this.rowsOf(state.model.name)
-      for (const { instance } of sorted) {
+    this.usernames.clear()
+    for (const state of this.states.values()) if (!state.closed) this.close(state)
+  }
+
+  /** Instances per model, once closed. */
+  counts(): ReadonlyMap<string, number> {
+    const counts = new Map<string, number>()
+    for (const [name, state] of this.states) counts.set(name, state.count)
+    return counts
+  }
+
+  /**
+   * The models in Sentry's model map order, which orders the findings: the models numbered by pk
+   * in the order of their first such row, then the others in the order of their first keyed row.
+   */
+  modelOrder(): string[] {
+    const states = [...this.states.values()]
+    const byPk = states.filter((s) => s.firstByPk !== undefined)
+    byPk.sort((a, b) => a.firstByPk! - b.firstByPk!)
+    const keyedOnly = states.filter((s) => s.firstByPk === undefined && s.firstKeyed !== undefined)
+    keyedOnly.sort((a, b) => a.firstKeyed! - b.firstKeyed!)
+    return [...byPk, ...keyedOnly].map((s) => s.model.name)
+  }
+
+  private end(state: ModelState): void {
+    state.ended = true
+    if (this.closeEarly && state.waiting === 0 && !state.closed) this.close(state)
+  }
+
+  private close(state: ModelState): void {
+    state.closed = true
+    const rows = state.byPk
+    const byPkOnly = state.keyed.size === 0
+    let keys: string[] | undefined
+    if (!byPkOnly) {
+      const sorted = [...state.keyed].sort((a, b) => compareSequences(a[1].key, b[1].key))
+      // When all rows are keyed, instance i has key i.
+      if (rows.length === 0) keys = sorted.map(([text]) => text)
+      for (const [, { instance }] of sorted) {
         instance.ordinal = rows.length + 1
         rows.push(instance)
       }
     }
-    return { side: this.side, models: this.models, findings: this.findings }
+    state.count = rows.length
+    // The model is handed over: nothing of its rows stays here.
+    state.byPk = []
+    state.keyed = new Map()
+    if (rows.length > 0) this.events.closed(state.model.name, rows, byPkOnly, keys)
   }
 
   private assignByPk(state: ModelState, instance: Instance): void {
-    const rows = this.rowsOf(instance.model)
+    const rows = state.byPk
     const ordinal = rows.length + 1
+    state.firstByPk ??= this.arrivals++
     if (state.maxPk === undefined || instance.pk > state.maxPk) state.maxPk = instance.pk
     else {
       this.findings.push({
@@ -143,7 +260,7 @@ export class SideIndexBuilder {
       })
     }
     instance.ordinal = ordinal
-    rows.push(instance)
+    rows.push(this.events.row?.(instance, undefined) ? standIn(instance) : instance)
   }
 
   /**
@@ -153,7 +270,9 @@ export class SideIndexBuilder {
   private keyRow(
     state: ModelState,
     instance: Instance,
-    at: EntryLocation,
+    file: string | undefined,
+    line: number | undefined,
+    column: number | undefined,
     final: boolean,
   ): boolean {
     const fields = state.model.customOrdinal
@@ -168,15 +287,17 @@ export class SideIndexBuilder {
         if (!final) return false
         throw this.invalid(
           `custom ordinal unresolvable: \`${fields[i]}\` points at user ${String(value)}, which is not in the backup`,
-          at,
+          location(file, line, column),
           { model: instance.model, pk: instance.pk, field: fields[i]! },
           'Custom ordinals look through foreign keys to users to their usernames, so every user they point at must be in the same backup',
         )
       }
       key.push(this.usernames.get(value))
     }
-    const text = JSON.stringify(key)
-    if (state.keyed.size === 0 && !this.keyedModels.includes(state)) this.keyedModels.push(state)
+    // Keys are compared as JSON text (so null and absent are the same key); a one-value key
+    // needs no list around it to stay unique within its model.
+    const text = key.length === 1 ? (JSON.stringify(key[0]) ?? 'null') : JSON.stringify(key)
+    state.firstKeyed ??= this.arrivals++
     if (state.keyed.has(text) && state.model.rules.duplicateOrdinal !== 'lastWins') {
       // Values an obfuscating comparator covers are shown shortened, like everywhere else.
       const shown = key.map((value, i) =>
@@ -191,27 +312,25 @@ export class SideIndexBuilder {
       })
     }
     // The later row replaces the earlier one either way, so counts are taken after de-duplication.
-    state.keyed.set(text, { key, instance })
+    const taken = this.events.row?.(instance, text) ?? false
+    state.keyed.set(text, { key, instance: taken ? standIn(instance) : instance })
     return true
   }
 
-  private rowsOf(model: string): Instance[] {
-    let rows = this.models.get(model)
-    if (!rows) {
-      rows = []
-      this.models.set(model, rows)
-    }
-    return rows
-  }
-
-  private stateOf(name: string, pk: number, at: EntryLocation): ModelState {
+  private stateOf(
+    name: string,
+    pk: number,
+    file: string | undefined,
+    line: number | undefined,
+    column: number | undefined,
+  ): ModelState {
     let state = this.states.get(name)
     if (state) return state
     const model = this.registry.get(name)
     if (!model) {
       throw this.invalid(
         `unknown model "${name}": the application has no such model`,
-        at,
+        location(file, line, column),
         { model: name, pk },
         'Compare backups of this application, or declare models it has removed in deletedModels',
       )
@@ -220,6 +339,7 @@ export class SideIndexBuilder {
     state = {
       model,
       maxPk: undefined,
+      byPk: [],
       keyed: new Map(),
       throughUser: model.customOrdinal.map(
         (field) =>
@@ -230,6 +350,12 @@ export class SideIndexBuilder {
         const obfuscating = comparators.find((c) => c.shorten && c.fields.includes(field))
         return obfuscating?.shorten?.bind(obfuscating)
       }),
+      firstByPk: undefined,
+      firstKeyed: undefined,
+      waiting: 0,
+      ended: false,
+      closed: false,
+      count: 0,
     }
     this.states.set(name, state)
     return state
@@ -256,4 +382,43 @@ export class SideIndexBuilder {
       context: { side: this.side, ...context, ...at },
     })
   }
+}
+
+/** What is kept of a row handed over early: enough to number it and to map its pk. */
+function standIn(instance: Instance): Instance {
+  return {
+    model: instance.model,
+    pk: instance.pk,
+    ordinal: instance.ordinal,
+    fields: NOTHING_SCRUBBED,
+    scrubbed: NOTHING_SCRUBBED,
+    text: undefined,
+  }
+}
+
+function location(
+  file: string | undefined,
+  line: number | undefined,
+  column: number | undefined,
+): EntryLocation {
+  return file === undefined ? {} : { file, line, column }
+}
+
+/**
+ * The common case of `entryShapeProblem` finding nothing, without its allocations: a plain
+ * object with exactly a well-formed `model` (the same as the previous entry's, or checked), an
+ * integer `pk` and a `fields` object. False means "check it properly".
+ */
+function isPlainEntry(value: unknown, previousModel: string | undefined): boolean {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const entry = value as Record<string, unknown>
+  const model = entry.model
+  const pk = entry.pk
+  const fields = entry.fields
+  if (typeof model !== 'string' || (model !== previousModel && !MODEL_NAME.test(model))) return false
+  if (typeof pk !== 'number' || !Number.isSafeInteger(pk)) return false
+  if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return false
+  let keys = 0
+  for (const key in entry) if (Object.hasOwn(entry, key)) keys++
+  return keys === 3
 }

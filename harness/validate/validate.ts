@@ -1,19 +1,13 @@
-import type { Comparator, ComparedRow, CompareContext } from '../../comparators/comparator.ts'
 import { defaultComparators, type ComparatorMap } from '../../comparators/default-comparators.ts'
-import { jsonEqual } from '../../comparators/json-values.ts'
 import type { ModelRegistry } from '../application/model-registry.ts'
 import type { BackupEntry } from '../backup/backup-entry.ts'
-import { readBackupEntries } from '../backup/read-backup.ts'
-import { describeError, HarnessError, isHarnessError } from '../errors.ts'
-import type { ComparatorFinding, InstanceId } from '../findings/comparator-findings.ts'
-import { fieldChanges } from './field-changes.ts'
-import { SideIndexBuilder, type Side, type SideIndex } from './instance-index.ts'
-import { redactSecrets } from './redact-secrets.ts'
-import { sortedJsonText } from './json-lines.ts'
-import { unifiedDiff } from './unified-diff.ts'
+import { readBackupEntries, type RawBackupEntry } from '../backup/read-backup.ts'
+import { HarnessError, isHarnessError } from '../errors.ts'
+import type { ComparatorFinding } from '../findings/comparator-findings.ts'
+import type { Side } from './instance-index.ts'
+import { ValidationRun } from './validation-run.ts'
 
-/** Lines of context around each hunk of an `UnequalJSON` diff, as in Sentry. */
-export const DIFF_CONTEXT_LINES = 15
+export { DIFF_CONTEXT_LINES } from './compare-model.ts'
 
 export interface ValidateOptions {
   /** The application's models: ordinals, custom ordinals, deleted models, the user model. */
@@ -75,18 +69,20 @@ export function validate(
   options: ValidateOptions,
 ): ValidateResult {
   const comparators = options.comparators ?? defaultComparators(options.registry)
-  const index = (entries: Iterable<BackupEntry>, side: Side) => {
-    const builder = new SideIndexBuilder(side, options.registry, comparators)
-    // Scrubbing deletes fields, so the caller's rows are copied first (spec §4.1 step 1).
-    for (const entry of entries) builder.add(structuredClone(entry))
-    return builder.finish()
-  }
-  return compareSides(index(left, 'left'), index(right, 'right'), comparators)
+  const run = new ValidationRun(options.registry, comparators, false)
+  for (const entry of left) run.add('left', entry)
+  run.finish('left')
+  for (const entry of right) run.add('right', entry)
+  run.finish('right')
+  return run.result()
 }
 
 /**
- * `validate()` for backups that may not fit in memory as text: files are streamed entry by entry
- * (only the parsed rows are kept), left first.
+ * `validate()` for backups that may not fit in memory. Two files are read side by side, one run
+ * of a model's entries at a time, and each model is compared and let go once both sides have
+ * read it (and the models it points at), so memory holds about one model per side; a file whose
+ * models are not each in one run is read again, holding everything. Entries given as iterables
+ * are read left first.
  * @throws HarnessError `BACKUP_INVALID` with `context.side` (and the file's line and column when
  *   the JSON itself is broken), `COMPARATOR_FAILED` when a comparator throws
  */
@@ -96,205 +92,119 @@ export async function validateBackups(
   options: ValidateOptions,
 ): Promise<ValidateResult> {
   const comparators = options.comparators ?? defaultComparators(options.registry)
-  const leftIndex = await indexSource(left, 'left', options.registry, comparators)
-  const rightIndex = await indexSource(right, 'right', options.registry, comparators)
-  return compareSides(leftIndex, rightIndex, comparators)
+  if (typeof left === 'string' && typeof right === 'string') {
+    const streamed = await validateFiles(left, right, options.registry, comparators, true)
+    if (streamed) return streamed
+  }
+  const run = new ValidationRun(options.registry, comparators, false)
+  await feed(run, 'left', left)
+  await feed(run, 'right', right)
+  return run.result()
 }
 
-async function indexSource(
-  source: BackupSource,
-  side: Side,
+/**
+ * Reads both files in turns, a model's run of entries at a time. Returns undefined when streaming
+ * turned out wrong for the files (a model in separate runs) and they must be read holding all.
+ */
+async function validateFiles(
+  leftFile: string,
+  rightFile: string,
   registry: ModelRegistry,
   comparators: ComparatorMap,
-): Promise<SideIndex> {
-  const builder = new SideIndexBuilder(side, registry, comparators)
+  streaming: boolean,
+): Promise<ValidateResult | undefined> {
+  const run = new ValidationRun(registry, comparators, streaming)
+  const sides: Record<Side, SideReader> = {
+    left: { file: leftFile, entries: readBackupEntries(leftFile), next: undefined, done: false },
+    right: { file: rightFile, entries: readBackupEntries(rightFile), next: undefined, done: false },
+  }
+  let rightFailure: unknown
+  try {
+    // The left side reads a model's entries, then the right side the same model's, compared with
+    // the left ones as they come.
+    for (let side: Side = 'left'; !sides.left.done || !sides.right.done; side = otherSide(side)) {
+      if (sides[side].done) continue
+      try {
+        await readRun(run, side, sides[side])
+      } catch (error) {
+        // Sentry reads the whole left side first: its problems win over the right side's.
+        if (side === 'left') throw withSide(error, side)
+        rightFailure = withSide(error, side)
+        sides.right.done = true
+        run.stopHolding()
+      }
+      if (run.void) return undefined
+    }
+  } finally {
+    await sides.left.entries.return(undefined)
+    await sides.right.entries.return(undefined)
+  }
+  if (rightFailure !== undefined) throw rightFailure
+  return run.result()
+}
+
+interface SideReader {
+  readonly file: string
+  readonly entries: AsyncGenerator<RawBackupEntry, undefined>
+  /** The first entry of the next run, read but not added yet. */
+  next: RawBackupEntry | undefined
+  done: boolean
+}
+
+/** Reads one side's next run of entries of one model, and ends it (or the side). */
+async function readRun(run: ValidationRun, side: Side, reader: SideReader): Promise<void> {
+  const { file } = reader
+  let entry = reader.next
+  reader.next = undefined
+  if (entry) run.add(side, entry.value, entry.text, file, entry.line, entry.column)
+  for (;;) {
+    const next = await reader.entries.next()
+    if (next.done) {
+      reader.done = true
+      run.finish(side, file)
+      return
+    }
+    entry = next.value
+    if (!run.continuesRun(side, entry.value)) {
+      reader.next = entry
+      run.endRun(side)
+      return
+    }
+    run.add(side, entry.value, entry.text, file, entry.line, entry.column)
+  }
+}
+
+function otherSide(side: Side): Side {
+  return side === 'left' ? 'right' : 'left'
+}
+
+async function feed(run: ValidationRun, side: Side, source: BackupSource): Promise<void> {
   try {
     if (typeof source === 'string') {
       for await (const entry of readBackupEntries(source)) {
-        builder.add(entry.value, { file: source, line: entry.line, column: entry.column })
+        run.add(side, entry.value, entry.text, source, entry.line, entry.column)
       }
     } else if (Symbol.asyncIterator in source) {
-      for await (const entry of source) builder.add(structuredClone(entry))
+      for await (const entry of source) run.add(side, entry)
     } else {
-      for (const entry of source) builder.add(structuredClone(entry))
+      for (const entry of source) run.add(side, entry)
     }
   } catch (error) {
-    // The reader does not know which side it reads; say it, so callers can.
-    if (isHarnessError(error) && error.context.side === undefined) {
-      throw new HarnessError({
-        code: error.code,
-        stage: error.stage,
-        message: error.message,
-        context: { ...error.context, side },
-        cause: error.cause,
-      })
-    }
-    throw error
+    throw withSide(error, side)
   }
-  return builder.finish()
+  run.finish(side, typeof source === 'string' ? source : undefined)
 }
 
-/** Steps 3 to 8 of spec §4.1 on two indexed sides. */
-function compareSides(
-  left: SideIndex,
-  right: SideIndex,
-  comparators: ComparatorMap,
-): ValidateResult {
-  const findings: ComparatorFinding[] = [...left.findings, ...right.findings]
-  const modelNames = [...new Set([...left.models.keys(), ...right.models.keys()])].sort()
-  const compared = new Map<string, { instances: number; fields: number }>()
-  const scrubs = new Map<string, Map<string, number>>()
-  const counts = (): ValidateCounts => summarise(modelNames, left, right, compared, scrubs)
-
-  for (const model of modelNames) {
-    const leftCount = left.models.get(model)?.length ?? 0
-    const rightCount = right.models.get(model)?.length ?? 0
-    if (leftCount !== rightCount) {
-      findings.push({
-        kind: 'UnequalCounts',
-        on: { model, ordinal: null },
-        left_pk: null,
-        right_pk: null,
-        reason: `counted ${leftCount} left entries and ${rightCount} right entries`,
-      })
-    }
-  }
-  // Wrong counts or order mean the instances cannot be paired: nothing more is meaningful.
-  if (findings.length > 0) return { findings, counts: counts() }
-
-  const context: CompareContext = { leftPks: pkOrdinals(left), rightPks: pkOrdinals(right) }
-  for (const [model, rights] of right.models) {
-    const lefts = left.models.get(model)!
-    const list = comparators.get(model) ?? []
-    const modelScrubs = new Map<string, number>()
-    scrubs.set(model, modelScrubs)
-    let fields = 0
-    for (let index = 0; index < rights.length; index++) {
-      const on: InstanceId = { model, ordinal: index + 1 }
-      const leftRow = lefts[index]!
-      const rightRow = rights[index]!
-      fields += fieldCount(leftRow, rightRow)
-      runComparators(list, on, leftRow, rightRow, context, findings)
-      countScrubs(leftRow, rightRow, modelScrubs)
-      const diff = finalDiff(on, leftRow, rightRow)
-      if (diff) findings.push(diff)
-    }
-    compared.set(model, { instances: rights.length, fields })
-  }
-  return { findings, counts: counts() }
-}
-
-/** Every existence check and compare first, then every scrub (spec §4.1 step 6). */
-function runComparators(
-  list: readonly Comparator[],
-  on: InstanceId,
-  left: ComparedRow,
-  right: ComparedRow,
-  context: CompareContext,
-  findings: ComparatorFinding[],
-): void {
-  let current: Comparator | undefined
-  let step = 'existence'
-  try {
-    for (current of list) {
-      step = 'existence'
-      const missing = current.existence(on, left, right)
-      if (missing.length > 0) {
-        findings.push(...missing)
-        continue
-      }
-      step = 'compare'
-      const from = findings.length
-      findings.push(...current.compare(on, left, right, context))
-      redactSecrets(findings, from, current, list, left, right)
-    }
-    step = 'scrub'
-    for (current of list) current.scrub(left, right)
-  } catch (error) {
-    throw new HarnessError({
-      code: 'COMPARATOR_FAILED',
-      stage: 'validate',
-      message: `comparator failed: ${current?.name ?? 'a comparator'}.${step} threw: ${describeError(error)} (model ${on.model}, ordinal ${on.ordinal})`,
-      hint: 'This is a bug in the comparator: a difference in the data must be returned as a finding, not thrown',
-      context: {
-        model: on.model,
-        ordinal: on.ordinal ?? undefined,
-        comparator: current?.name,
-        pk: left.pk,
-      },
-      cause: error,
+/** The reader does not know which side it reads; say it, so callers can. */
+function withSide(error: unknown, side: Side): unknown {
+  if (isHarnessError(error) && error.context.side === undefined) {
+    return new HarnessError({
+      code: error.code,
+      stage: error.stage,
+      message: error.message,
+      context: { ...error.context, side },
+      cause: error.cause,
     })
   }
-}
-
-/** What is left after scrubbing, as a unified diff of sorted-key JSON (spec §4.1 step 7). */
-function finalDiff(
-  on: InstanceId,
-  left: ComparedRow,
-  right: ComparedRow,
-): ComparatorFinding | undefined {
-  // Equal values print the same sorted-key text, so the text is built only for rows that differ.
-  if (jsonEqual(left.fields, right.fields)) return undefined
-  const leftText = sortedJsonText(left.fields)
-  const rightText = sortedJsonText(right.fields)
-  if (leftText === rightText) return undefined
-  const diff = unifiedDiff(leftText.split('\n'), rightText.split('\n'), DIFF_CONTEXT_LINES)
-  return {
-    kind: 'UnequalJSON',
-    on,
-    left_pk: left.pk,
-    right_pk: right.pk,
-    reason: `\n    ${diff.join('\n    ')}`,
-    changes: fieldChanges(left.fields, right.fields),
-  }
-}
-
-/** pk → ordinal per model for one side (spec §4.1 step 5). */
-function pkOrdinals(side: SideIndex): CompareContext['leftPks'] {
-  const byModel = new Map<string, Map<unknown, number>>()
-  for (const [model, rows] of side.models) {
-    byModel.set(model, new Map(rows.map((row) => [row.pk, row.ordinal])))
-  }
-  return { ordinalOf: (model, pk) => byModel.get(model)?.get(pk) }
-}
-
-function fieldCount(left: ComparedRow, right: ComparedRow): number {
-  let count = Object.keys(left.fields).length
-  for (const field of Object.keys(right.fields)) if (!(field in left.fields)) count++
-  return count
-}
-
-function countScrubs(left: ComparedRow, right: ComparedRow, counts: Map<string, number>): void {
-  for (const key in left.scrubbed) counts.set(key, (counts.get(key) ?? 0) + 1)
-  for (const key in right.scrubbed)
-    if (!(key in left.scrubbed)) counts.set(key, (counts.get(key) ?? 0) + 1)
-}
-
-function summarise(
-  modelNames: readonly string[],
-  left: SideIndex,
-  right: SideIndex,
-  compared: ReadonlyMap<string, { instances: number; fields: number }>,
-  scrubs: ReadonlyMap<string, ReadonlyMap<string, number>>,
-): ValidateCounts {
-  const models = modelNames.map((model) => ({
-    model,
-    leftInstances: left.models.get(model)?.length ?? 0,
-    rightInstances: right.models.get(model)?.length ?? 0,
-    comparedInstances: compared.get(model)?.instances ?? 0,
-    comparedFields: compared.get(model)?.fields ?? 0,
-  }))
-  const scrubbed: ScrubCount[] = []
-  for (const model of modelNames) {
-    for (const [key, instances] of scrubs.get(model) ?? []) {
-      const [comparator = key, field = ''] = key.split('::')
-      scrubbed.push({ model, comparator, field, instances })
-    }
-  }
-  const order = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
-  scrubbed.sort(
-    (a, b) =>
-      order(a.model, b.model) || order(a.comparator, b.comparator) || order(a.field, b.field),
-  )
-  return { models, scrubbed }
+  return error
 }

@@ -1,0 +1,141 @@
+import type { PrimaryKeyOrdinals } from '../../comparators/comparator.ts'
+import type { Instance } from './instance-index.ts'
+
+/**
+ * pk → ordinal per model for one side (spec §4.1 step 5), kept small enough to hold for a whole
+ * backup: a model numbered by pk in ascending order needs only its pks (or, when they run without
+ * gaps, the first pk and the count); other models keep a `Map`.
+ */
+export class PkOrdinalStore implements PrimaryKeyOrdinals {
+  private readonly byModel = new Map<string, PkLookup>()
+  /** Every model of the side has been added: an absent model is absent from the backup. */
+  private complete = false
+  /** The model a lookup could not answer yet, since the last `takeDeferral()`. */
+  private deferredOn: string | undefined
+
+  /** Adds a closed model's instances, index i holding ordinal i + 1. */
+  add(model: string, instances: readonly Instance[], byPkOnly: boolean): void {
+    this.byModel.set(model, lookupOf(instances, byPkOnly))
+  }
+
+  /** Says that no more models will be added. */
+  finish(): void {
+    this.complete = true
+  }
+
+  has(model: string): boolean {
+    return this.complete || this.byModel.has(model)
+  }
+
+  /**
+   * @throws DeferredLookup when the model may still come: the comparison that asked must wait
+   *   until it has been added or the side is complete
+   */
+  ordinalOf(model: string, pk: unknown): number | undefined {
+    const lookup = this.byModel.get(model)
+    if (lookup !== undefined) return lookup.ordinalOf(pk)
+    if (this.complete) return undefined
+    this.deferredOn = model
+    throw new DeferredLookup(model)
+  }
+
+  hasDeferral(): boolean {
+    return this.deferredOn !== undefined
+  }
+
+  /** The model a lookup had to wait for, if any, and forgets it. */
+  takeDeferral(): string | undefined {
+    const model = this.deferredOn
+    this.deferredOn = undefined
+    return model
+  }
+}
+
+/** Thrown by `ordinalOf` for a model that has not been read yet; never leaves `validate()`. */
+export class DeferredLookup extends Error {
+  constructor(readonly model: string) {
+    super(`pk ordinals of ${model} are not known yet`)
+  }
+}
+
+interface PkLookup {
+  ordinalOf(pk: unknown): number | undefined
+}
+
+function lookupOf(instances: readonly Instance[], byPkOnly: boolean): PkLookup {
+  const count = instances.length
+  if (byPkOnly && count > 0) {
+    // Numbered by pk: ordinal i + 1 has the i-th pk, ascending unless the input was unordered.
+    const first = instances[0]!.pk
+    let ascending = true
+    let contiguous = true
+    for (let i = 1; i < count && ascending; i++) {
+      const pk = instances[i]!.pk
+      if (pk <= instances[i - 1]!.pk) ascending = false
+      else if (pk !== first + i) contiguous = false
+    }
+    if (ascending && contiguous) return new RangeLookup(first, count)
+    if (ascending) return new SortedLookup(Float64Array.from(instances, (row) => row.pk), undefined)
+  }
+  // Sorted by pk, with each pk's ordinal: a quarter of a Map's memory. A repeated pk needs the
+  // Map: the later instance wins, as in a Map built in ordinal order.
+  const byPk = instances.map((row) => row.ordinal - 1)
+  byPk.sort((a, b) => instances[a]!.pk - instances[b]!.pk)
+  const pks = new Float64Array(count)
+  const ordinals = new Uint32Array(count)
+  for (let i = 0; i < count; i++) {
+    const row = instances[byPk[i]!]!
+    pks[i] = row.pk
+    ordinals[i] = row.ordinal
+    if (i > 0 && pks[i] === pks[i - 1]) {
+      const map = new Map<unknown, number>()
+      for (const row of instances) map.set(row.pk, row.ordinal)
+      return new MapLookup(map)
+    }
+  }
+  return new SortedLookup(pks, ordinals)
+}
+
+class RangeLookup implements PkLookup {
+  constructor(
+    private readonly first: number,
+    private readonly count: number,
+  ) {}
+
+  ordinalOf(pk: unknown): number | undefined {
+    if (typeof pk !== 'number' || !Number.isInteger(pk)) return undefined
+    const offset = pk - this.first
+    return offset >= 0 && offset < this.count ? offset + 1 : undefined
+  }
+}
+
+class SortedLookup implements PkLookup {
+  /** @param ordinals each pk's ordinal; without them, the i-th pk has ordinal i + 1 */
+  constructor(
+    private readonly pks: Float64Array,
+    private readonly ordinals: Uint32Array | undefined,
+  ) {}
+
+  ordinalOf(pk: unknown): number | undefined {
+    if (typeof pk !== 'number') return undefined
+    const pks = this.pks
+    let low = 0
+    let high = pks.length - 1
+    while (low <= high) {
+      const middle = (low + high) >>> 1
+      const value = pks[middle]!
+      if (value === pk) return this.ordinals ? this.ordinals[middle] : middle + 1
+      if (value < pk) low = middle + 1
+      else high = middle - 1
+    }
+    return undefined
+  }
+}
+
+class MapLookup implements PkLookup {
+  constructor(private readonly map: ReadonlyMap<unknown, number>) {}
+
+  ordinalOf(pk: unknown): number | undefined {
+    return this.map.get(pk)
+  }
+}

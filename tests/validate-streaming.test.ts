@@ -1,0 +1,216 @@
+/**
+ * validate() takes shortcuts (comparators skipped for equal values, scrubs worked out instead of
+ * run, files compared a model at a time as they are read). These tests hold it to the
+ * straightforward procedure on many backups with random differences: the same findings, in the
+ * same order, the same counts and the same errors, whichever way the backups are given.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { generateEntries } from '../bench/generate-snapshot.ts'
+import { defineComparator, type Comparator } from '../comparators/index.ts'
+import { defaultComparators, type ComparatorMap } from '../comparators/default-comparators.ts'
+import type { Application } from '../harness/application/load-application.ts'
+import type { BackupEntry } from '../harness/backup/backup-entry.ts'
+import { validate, validateBackups, type ValidateResult } from '../harness/validate/index.ts'
+import { fourUsers, readFixture, referenceApplication } from './support/reference-app.ts'
+
+let app: Application
+let dir: string
+let generated: BackupEntry[]
+let fixtures: BackupEntry[]
+let defaults: ComparatorMap
+beforeAll(async () => {
+  app = await referenceApplication()
+  dir = await mkdtemp(path.join(os.tmpdir(), 'rt-validate-streaming-'))
+  generated = []
+  for await (const entry of generateEntries({ rows: 700, seed: 3 })) generated.push(entry)
+  fixtures = [...(await readFixture('fresh-install.json')), ...(await fourUsers())]
+  defaults = defaultComparators(app.registry)
+})
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+/**
+ * The same comparators, stripped of what lets validate() take shortcuts: copies are neither
+ * reflexive nor known to scrub the standard way, so every check and scrub runs on every pair.
+ */
+function straightforward(map: ComparatorMap): ComparatorMap {
+  return new Map([...map].map(([model, list]) => [model, list.map((c) => ({ ...c }) as Comparator)]))
+}
+
+function random(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** A copy of `entries` with a few random differences of the kinds an import can make. */
+function mutate(entries: readonly BackupEntry[], seed: number): BackupEntry[] {
+  const rnd = random(seed)
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!
+  let out: BackupEntry[] = entries.map((e) => ({ ...e, fields: structuredClone(e.fields) }))
+  const changes = 1 + Math.floor(rnd() * 4)
+  for (let n = 0; n < changes; n++) {
+    const index = Math.floor(rnd() * out.length)
+    const entry = out[index]!
+    const fields = Object.keys(entry.fields)
+    const field = fields.length > 0 ? pick(fields) : undefined
+    switch (Math.floor(rnd() * 12)) {
+      case 0: // a changed value
+        if (field) entry.fields[field] = typeof entry.fields[field] === 'string' ? `${entry.fields[field]}x` : 7
+        break
+      case 1: // a value gone
+        if (field) entry.fields[field] = null
+        break
+      case 2: // a field gone
+        if (field) delete entry.fields[field]
+        break
+      case 3: // a field added
+        entry.fields.extra = 'new'
+        break
+      case 4: // other pks for a whole model, as a fresh install gives
+        out = out.map((e) => (e.model === entry.model ? { ...e, pk: e.pk + 1000 } : e))
+        break
+      case 5: // a row missing
+        out.splice(index, 1)
+        break
+      case 6: // two rows swapped
+        if (index + 1 < out.length) [out[index], out[index + 1]] = [out[index + 1]!, out[index]!]
+        break
+      case 7: // a datetime written without milliseconds, or moved on
+        for (const f of fields) {
+          const value = entry.fields[f]
+          if (typeof value === 'string' && /\.\d{3}Z$/.test(value)) {
+            entry.fields[f] = rnd() < 0.5 ? value.replace(/\.\d{3}Z$/, 'Z') : value.replace(/^\d{4}/, '2099')
+          }
+        }
+        break
+      case 8: // a model's rows moved to the end: the file is no longer in one run per model
+        out = [...out.filter((e) => e.model !== entry.model), ...out.filter((e) => e.model === entry.model)]
+        break
+      case 9: // a foreign key pointing elsewhere
+        for (const f of fields) if (typeof entry.fields[f] === 'number') entry.fields[f] = (entry.fields[f] as number) + 1
+        break
+      case 10: // a row repeated
+        out.splice(index, 0, { ...entry, fields: structuredClone(entry.fields) })
+        break
+      default: // nested value changed
+        entry.fields[field ?? 'data'] = { nested: [1, rnd() < 0.5 ? 'a' : 'b'] }
+    }
+  }
+  return out
+}
+
+let files = 0
+async function write(entries: readonly BackupEntry[], compact: boolean): Promise<string> {
+  const file = path.join(dir, `${files++}.json`)
+  await writeFile(file, compact ? JSON.stringify(entries) : JSON.stringify(entries, null, 2))
+  return file
+}
+
+type Outcome = ValidateResult | { error: string; code: unknown }
+
+async function outcome(run: () => ValidateResult | Promise<ValidateResult>): Promise<Outcome> {
+  try {
+    return await run()
+  } catch (error) {
+    // Read from files, an entry's problem also names the file and position.
+    const message = (error as Error).message.replace(/, [^,]+\.json, line \d+, column \d+\)/, ')')
+    return { error: message, code: (error as { code?: unknown }).code }
+  }
+}
+
+async function expectSameEverywhere(
+  left: BackupEntry[],
+  right: BackupEntry[],
+  comparators: ComparatorMap = defaults,
+  compactRight = false,
+): Promise<Outcome> {
+  const registry = app.registry
+  const expected = await outcome(() =>
+    validate(left, right, { registry, comparators: straightforward(comparators) }),
+  )
+  const inMemory = await outcome(() => validate(left, right, { registry, comparators }))
+  const leftFile = await write(left, false)
+  const rightFile = await write(right, compactRight)
+  const streamed = await outcome(() => validateBackups(leftFile, rightFile, { registry, comparators }))
+  expect(inMemory).toEqual(expected)
+  expect(streamed).toEqual(expected)
+  return expected
+}
+
+describe('validate() against the straightforward procedure', () => {
+  it('agrees on identical backups, generated and Sentry’s', async () => {
+    const found = await expectSameEverywhere(generated, generated)
+    expect(found).toMatchObject({ findings: [] })
+    await expectSameEverywhere(fixtures, fixtures)
+    await expectSameEverywhere(fixtures, fixtures, defaults, true)
+  })
+
+  it('agrees on 60 generated backups with random differences', async () => {
+    const kinds = new Set<string>()
+    for (let seed = 1; seed <= 60; seed++) {
+      const found = await expectSameEverywhere(generated, mutate(generated, seed), defaults, seed % 3 === 0)
+      if ('findings' in found) for (const f of found.findings) kinds.add(f.kind)
+      else kinds.add(String(found.code))
+    }
+    // The differences reach the structural checks, the comparators and the final diff.
+    expect([...kinds]).toEqual(expect.arrayContaining(['UnequalCounts', 'UnequalJSON', 'UnorderedInput']))
+  })
+
+  it('agrees on 40 of Sentry’s backups with random differences', async () => {
+    for (let seed = 100; seed < 140; seed++) {
+      await expectSameEverywhere(mutate(fixtures, seed + 1000), mutate(fixtures, seed), defaults, seed % 2 === 0)
+    }
+  })
+
+  it('reports the same comparator failure, and none when the backups differ in structure', async () => {
+    const broken = defineComparator({
+      name: 'BrokenComparator',
+      fields: ['key'],
+      compare: (on) => {
+        if (on.ordinal === 3) throw new Error('boom')
+        return []
+      },
+    })
+    const comparators = new Map(defaults)
+    comparators.set('sentry.useroption', [...(defaults.get('sentry.useroption') ?? []), broken])
+    comparators.set('sentry.option', [...(defaults.get('sentry.option') ?? []), broken])
+    const failed = await expectSameEverywhere(generated, generated, comparators)
+    expect(failed).toMatchObject({ code: 'COMPARATOR_FAILED' })
+    expect((failed as { error: string }).error).toContain('(model sentry.option, ordinal 3)')
+    const fewer = generated.filter((e, i) => !(e.model === 'sentry.projectkey' && i % 2 === 0))
+    expect(await expectSameEverywhere(generated, fewer, comparators)).toMatchObject({
+      findings: [{ kind: 'UnequalCounts' }],
+    })
+  })
+
+  it('gives the left side’s invalid entry even when the right side has one earlier', async () => {
+    const bad = (entries: BackupEntry[], at: number) =>
+      entries.map((e, i) => (i === at ? { ...e, model: 'sentry.nosuchmodel' } : e))
+    const found = await expectSameEverywhere(bad(generated, 600), bad(generated, 20))
+    expect(found).toMatchObject({ code: 'BACKUP_INVALID' })
+    expect((found as { error: string }).error).toMatch(/^left backup invalid/)
+  })
+
+  it('looks up foreign keys of models later in the file', async () => {
+    // Projects before their organizations: lookups wait until the organizations are read.
+    const late = [
+      ...generated.filter((e) => e.model !== 'sentry.organization'),
+      ...generated.filter((e) => e.model === 'sentry.organization'),
+    ]
+    const moved = late.map((e) =>
+      e.model === 'sentry.project' && e.pk === 20 ? { ...e, fields: { ...e.fields, organization: 1 } } : e,
+    )
+    const found = await expectSameEverywhere(late, moved)
+    expect(found).toMatchObject({ findings: [{ kind: 'ForeignKeyComparator' }] })
+  })
+})
