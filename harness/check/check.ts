@@ -14,6 +14,7 @@ import { exportBackup } from '../export/export-backup.ts'
 import type { ComparatorFinding } from '../findings/comparator-findings.ts'
 import { importBackup } from '../import/import-backup.ts'
 import type { ProgressListener, ProgressUpdate } from '../progress/progress-events.ts'
+import type { Migration } from '../schema/migrations.ts'
 import { applyMigrations } from '../schema/migrator.ts'
 import { cloneDatabase, createSchemaTemplate } from '../schema/template.ts'
 import { validate, validateBackups, type ValidateCounts } from '../validate/validate.ts'
@@ -119,15 +120,7 @@ export interface CheckResult {
 export async function check(options: CheckOptions): Promise<CheckResult> {
   const server = options.server ?? (await startServer(options.serverOptions))
   try {
-    // One template per schema version asked for, built on first use and shared by the snapshots.
-    const templates = new Map<string, Promise<string>>()
-    const templateAt = (to: string | undefined) => {
-      const key = to ?? ''
-      if (!templates.has(key)) {
-        templates.set(key, createSchemaTemplate(server, { migrations: options.application.migrations, to }).then((t) => t.name))
-      }
-      return templates.get(key)!
-    }
+    const templateAt = (to: string | undefined) => templateFor(server, options.application.migrations, to)
     const comparators = options.comparators ?? defaultComparators(options.application.registry)
     const transforms = await Promise.all((options.transforms ?? []).map(async (file) => ({ file, fn: await loadTransform(file) })))
     const concurrency = Math.max(1, options.concurrency ?? os.availableParallelism())
@@ -138,6 +131,27 @@ export async function check(options: CheckOptions): Promise<CheckResult> {
   } finally {
     if (!options.server) await server.dispose()
   }
+}
+
+/**
+ * One template per server, migrations and schema version, built on first use and shared by the
+ * snapshots of this check and of every later check on the same server (a test file's or a
+ * watch-mode run's): a warm check clones instead of migrating again. A template that failed to
+ * build is forgotten, so the next check tries again.
+ */
+const templatesByServer = new WeakMap<DatabaseServer, Map<string, Promise<string>>>()
+
+function templateFor(server: DatabaseServer, migrations: readonly Migration[], to: string | undefined): Promise<string> {
+  let templates = templatesByServer.get(server)
+  if (!templates) templatesByServer.set(server, (templates = new Map()))
+  const key = `${migrations.map((m) => `${m.name}:${m.checksum}`).join(',')}@${to ?? ''}`
+  let template = templates.get(key)
+  if (!template) {
+    template = createSchemaTemplate(server, { migrations, to }).then((t) => t.name)
+    templates.set(key, template)
+    template.catch(() => templates.delete(key))
+  }
+  return template
 }
 
 interface SnapshotContext extends Omit<CheckOptions, 'transforms'> {

@@ -47,7 +47,9 @@ export const roundtripTest = base.extend<RoundtripFixtures>({
   },
   checkSnapshots: async ({ roundtripServer, application }, use) => {
     await use(async (options) => {
-      const run = () => check({ ...options, application, server: roundtripServer })
+      // Under `vitest -u` the rows are kept for rewriting expectations; otherwise only those
+      // that findings name, so a large snapshot does not have to fit in memory.
+      const run = () => check({ keepRows: updatingSnapshots(), ...options, application, server: roundtripServer })
       const result = await run()
       if (result.passed || !updatingSnapshots()) return result
       // `vitest -u`: the expectations are baselines like any snapshot; rewrite, then check again.

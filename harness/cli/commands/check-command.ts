@@ -93,6 +93,9 @@ export function registerCheckCommand(program: Command, io: CliIo, setExitCode: (
         serverOptions: toStartServerOptions(flags, config.database),
         decryptWith: flags.decryptWith,
         onProgress: progress.listener,
+        // Only --update needs every row of every snapshot in memory; reports need only the
+        // rows findings name, which the check keeps either way.
+        keepRows: flags.update === true,
       }).finally(() => progress.clear())
       say(`database: ${result.server}`)
       for (const outcome of result.checks) {
