@@ -12,10 +12,11 @@ import { dependencyGraph, sortDependencies } from '../graph/sorted-dependencies.
 import { logger } from '../log.ts'
 import type { ProgressListener } from '../progress/progress-events.ts'
 import { readMigrationState } from '../schema/migrator.ts'
-import { duplicateOf, resolveCollisions, type PreparedRow } from './collisions.ts'
-import { FieldValueError, toColumnText } from './field-values.ts'
+import { duplicateOf, LookupIndexes, resolveCollisions, type PreparedRow } from './collisions.ts'
+import { copyRows } from './copy-writer.ts'
+import { FieldValueError, isPlainText, toColumnText } from './field-values.ts'
 import { buildAllowlists, hasFilters, type Allowlists, type FilterRequest } from './import-filters.ts'
-import { importError, integrityError } from './import-errors.ts'
+import { importError, integrityError, type ImportErrorPlace, type WrittenRow } from './import-errors.ts'
 import {
   DROP_REASONS,
   SCOPE_MEMBERS,
@@ -26,7 +27,7 @@ import {
 } from './import-types.ts'
 import { readLiveRegistryAt } from './live-schema.ts'
 import { PkMap } from './pk-map.ts'
-import { advanceSequence, insertRows, readColumnTypes, reservePks, updateRow, type ColumnTypes } from './table-writer.ts'
+import { advanceSequence, copyInto, readColumnTypes, reservePks, updateRow, type ColumnTypes } from './table-writer.ts'
 
 const log = logger('import')
 
@@ -134,6 +135,7 @@ export async function importBackup(options: ImportBackupOptions): Promise<Import
   const totalBytes = options.onProgress && typeof options.source === 'string' ? await fileSize(options.source) : undefined
   const report = (model: string | undefined, done = false) =>
     options.onProgress?.({ step: 'import', subject: file, model, rows: entries, modelsDone: finished.size, modelsTotal: order.length, bytes, totalBytes, done })
+  let writer: BatchWriter | undefined
   try {
     await client.query('BEGIN')
     const types = await readColumnTypes(client, [...registry.models.values()].map((m) => m.table))
@@ -141,7 +143,7 @@ export async function importBackup(options: ImportBackupOptions): Promise<Import
 
     let run: ModelRun | undefined
     let deletedModelRows = 0
-    const writer = new BatchWriter(client, types, pkMaps, allowlists, scope, scopeMembers, flags, context, file)
+    writer = new BatchWriter(client, types, pkMaps, allowlists, scope, scopeMembers, flags, context, file)
     const onBytes = options.onProgress ? (read: number) => void (bytes = read) : undefined
     for await (const raw of readBackupEntries(options.source, { file, onBytes })) {
       entries += 1
@@ -170,6 +172,7 @@ export async function importBackup(options: ImportBackupOptions): Promise<Import
       await writer.flush(run)
       finished.add(run.model.name)
     }
+    await writer.finish()
     for (const { model, summary } of runs) {
       if (summary.inserted + summary.overwritten > 0) await advanceSequence(client, model.table, model.pkColumn)
     }
@@ -183,7 +186,9 @@ export async function importBackup(options: ImportBackupOptions): Promise<Import
       models: runs.map((r) => ({ ...r.summary, dropped: { ...r.summary.dropped } })),
       durationMs: performance.now() - started,
     }
-  } catch (error) {
+  } catch (thrown) {
+    // A COPY of earlier rows that failed meanwhile is the first problem in the backup.
+    const error = (await writer?.abandon()) ?? thrown
     await client.query('ROLLBACK').catch(() => {})
     if (isHarnessError(error)) throw error
     throw importError('DatabaseError', { file }, describeError(error), error)
@@ -231,8 +236,40 @@ function startRun(
   }
 }
 
-/** Writes the batches of one import: the per-row pipeline of spec §2.3, in bulk. */
+/** What the per-row pipeline needs of a model, worked out once per import. */
+interface ModelPlan {
+  /** The foreign keys to remap (self-references keep their pk: rows of one model may point anywhere in it). */
+  readonly foreignKeys: readonly {
+    readonly name: string
+    readonly target: string
+    readonly targetMap: PkMap
+    readonly nullIfMissing: boolean
+    readonly skipIfReused: boolean
+  }[]
+  /** Per field index: its texts never need COPY escaping. */
+  readonly plain: readonly boolean[]
+}
+
+/** A COPY on its way: the rows it sends, in order, to name the culprit if it fails. */
+interface RunningCopy {
+  readonly model: RegistryModel
+  readonly rows: readonly WrittenRow[]
+  /** Resolves with the statement's error, or undefined; never rejects. */
+  readonly done: Promise<unknown>
+}
+
+/**
+ * Writes the batches of one import: the per-row pipeline of spec §2.3, in bulk. Each batch of new
+ * rows goes in with one `COPY … FROM STDIN`, which is not waited for: the next batch is read and
+ * prepared while the server stores this one. Every other statement first waits for the running
+ * COPY (`settle`): a lookup must see its rows, and a client must not be handed a query while it
+ * runs one (pg queues it, but warns that pg 9 will not).
+ */
 class BatchWriter {
+  readonly #plans = new Map<RegistryModel, ModelPlan>()
+  #running: RunningCopy | undefined
+  readonly #indexes = new LookupIndexes()
+
   constructor(
     readonly client: pg.ClientBase,
     readonly types: ReadonlyMap<string, ColumnTypes>,
@@ -246,26 +283,123 @@ class BatchWriter {
   ) {}
 
   async flush(run: ModelRun): Promise<void> {
+    if (run.batch.length === 0) return
+    const { model } = run
+    const types = this.types.get(model.table)!
+    // Prepared in a function of its own, so that the parsed entries are garbage before any await.
+    const prepared = this.#prepareBatch(run)
+    // Collision lookups must see every row written so far.
+    if (model.rules.collisions?.length) await this.settle()
+    await resolveCollisions(this.client, model, types, prepared, this.flags, this.#indexes)
+    await this.write(run, types, prepared)
+  }
+
+  #prepareBatch(run: ModelRun): PreparedRow[] {
     const batch = run.batch
     run.batch = []
-    if (batch.length === 0) return
-    const { model, summary } = run
-    const types = this.types.get(model.table)!
     const prepared: PreparedRow[] = []
     for (const pending of batch) {
       const row = this.prepare(run, pending)
-      if (typeof row === 'string') summary.dropped[row] += 1
+      if (typeof row === 'string') run.summary.dropped[row] += 1
       else prepared.push(row)
     }
-    await resolveCollisions(this.client, model, types, prepared, this.flags)
-    await this.write(run, types, prepared)
+    return prepared
+  }
+
+  /**
+   * Waits for the running COPY, if any.
+   * @throws the import error that names its offending row, if it failed
+   */
+  async settle(): Promise<void> {
+    const copy = this.#running
+    if (!copy) return
+    const error = await copy.done
+    this.#running = undefined
+    if (error !== undefined) throw integrityError(error, this.file, copy.model, copy.rows)
+  }
+
+  /** Waits for the last COPY and drops the import's lookup indexes: the import may commit. */
+  async finish(): Promise<void> {
+    await this.settle()
+    await this.#indexes.dropAll(this.client)
+  }
+
+  /**
+   * After an error elsewhere (a bad row further on, the reader), the error of a COPY of earlier
+   * rows that failed meanwhile: that one comes first in the backup, so it is the one to report.
+   */
+  async abandon(): Promise<unknown> {
+    return this.settle().then(() => undefined, (error: unknown) => error)
   }
 
   /** Checks, filters, remaps and normalises one row; returns why it is dropped, or the row. */
   prepare(run: ModelRun, pending: PendingRow): PreparedRow | DropReason {
     const { model } = run
+    const plan = this.#planOf(model)
     const { entry, ordinal } = pending
-    const where = { file: this.file, model: model.name, ordinal, pk: entry.pk, line: pending.line }
+    // The row's own object is changed in place (nothing else holds it), unless it has names that
+    // are not current fields: then a copy with deleted fields left out and renamed ones renamed.
+    let fields = entry.fields
+    for (const name in fields) {
+      if (!model.fieldsByName.has(name)) {
+        fields = this.#currentFields(model, pending)
+        break
+      }
+    }
+    if (!run.inScope) return 'outOfScope'
+    const allow = this.allowlists.get(model.name)
+    if (allow && !allow.values.has(allow.field === 'pk' ? entry.pk : fields[allow.field])) return 'filtered'
+
+    for (const fk of plan.foreignKeys) {
+      const value = fields[fk.name]
+      if (value === null || value === undefined) continue
+      if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+        throw importError('ValidationError', this.#place(model, pending, fk.name), `\`${fk.name}\` must be the integer pk of a \`${fk.target}\` row, not ${JSON.stringify(value)}`)
+      }
+      const mapped = fk.targetMap.get(value)
+      if (mapped === undefined) {
+        if (fk.nullIfMissing) {
+          fields[fk.name] = null
+          continue
+        }
+        return 'missingForeignKey'
+      }
+      if (fk.skipIfReused && fk.targetMap.wasReused(value)) return 'parentReused'
+      fields[fk.name] = mapped
+    }
+
+    if (model.rules.normalize?.({ model: model.name, sourcePk: entry.pk, fields }, this.context) === 'skip') {
+      return 'skippedByHook'
+    }
+
+    const values: (string | null | undefined)[] = []
+    for (const field of model.fields) {
+      const value = fields[field.name]
+      if (value === undefined && !(field.name in fields)) {
+        if (!field.hasDefault && !field.nullable) {
+          throw importError('ValidationError', this.#place(model, pending, field.name), `\`${field.name}\` is missing and has no default`)
+        }
+        values.push(field.hasDefault ? undefined : null)
+        continue
+      }
+      if (value === null) {
+        if (!field.nullable) throw importError('ValidationError', this.#place(model, pending, field.name), `\`${field.name}\` may not be null`)
+        values.push(null)
+        continue
+      }
+      try {
+        values.push(toColumnText(field, value))
+      } catch (error) {
+        if (!(error instanceof FieldValueError)) throw error
+        throw importError('ValidationError', this.#place(model, pending, field.name), error.message)
+      }
+    }
+    return { ordinal, sourcePk: entry.pk, values }
+  }
+
+  /** The row's fields under their current names; refuses names the model never had. */
+  #currentFields(model: RegistryModel, pending: PendingRow): Record<string, unknown> {
+    const { entry } = pending
     const fields: Record<string, unknown> = {}
     for (const [name, value] of Object.entries(entry.fields)) {
       if (model.deletedFields.includes(name)) continue
@@ -273,66 +407,39 @@ class BatchWriter {
         fields[name] = value
         continue
       }
-      // Looked up only for unknown names, so current backups pay nothing for the shim.
+      const where = this.#place(model, pending, name)
       const renamed = model.renamedFields.get(name)
       if (renamed === undefined) {
-        throw importError('DeserializationFailed', { ...where, field: name }, `the field \`${name}\` is not a field of \`${model.name}\``)
+        throw importError('DeserializationFailed', where, `the field \`${name}\` is not a field of \`${model.name}\``)
       }
       if (Object.hasOwn(entry.fields, renamed)) {
-        throw importError('DeserializationFailed', { ...where, field: name }, `the row has both \`${name}\` and \`${renamed}\`, its new name`)
+        throw importError('DeserializationFailed', where, `the row has both \`${name}\` and \`${renamed}\`, its new name`)
       }
       fields[renamed] = value
     }
-    if (!run.inScope) return 'outOfScope'
-    const allow = this.allowlists.get(model.name)
-    if (allow && !allow.values.has(allow.field === 'pk' ? entry.pk : fields[allow.field])) return 'filtered'
+    return fields
+  }
 
-    for (const field of model.fields) {
-      const target = field.foreignKey
-      const value = fields[field.name]
-      if (!target || value === null || value === undefined || target.model === model.name) continue
-      if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
-        throw importError('ValidationError', { ...where, field: field.name }, `\`${field.name}\` must be the integer pk of a \`${target.model}\` row, not ${JSON.stringify(value)}`)
-      }
-      const targetMap = this.pkMaps.get(target.model)!
-      const mapped = targetMap.get(value)
-      if (mapped === undefined) {
-        if (model.rules.nullIfTargetMissing?.includes(field.name)) {
-          fields[field.name] = null
-          continue
-        }
-        return 'missingForeignKey'
-      }
-      if (model.rules.skipIfTargetReused?.includes(field.name) && targetMap.wasReused(value)) return 'parentReused'
-      fields[field.name] = mapped
-    }
+  #place(model: RegistryModel, pending: PendingRow, field: string): ImportErrorPlace {
+    return { file: this.file, model: model.name, ordinal: pending.ordinal, pk: pending.entry.pk, line: pending.line, field }
+  }
 
-    if (model.rules.normalize?.({ model: model.name, sourcePk: entry.pk, fields }, this.context) === 'skip') {
-      return 'skippedByHook'
+  #planOf(model: RegistryModel): ModelPlan {
+    let plan = this.#plans.get(model)
+    if (!plan) {
+      const foreignKeys = model.fields
+        .filter((f) => f.foreignKey !== undefined && f.foreignKey.model !== model.name)
+        .map((f) => ({
+          name: f.name,
+          target: f.foreignKey!.model,
+          targetMap: this.pkMaps.get(f.foreignKey!.model)!,
+          nullIfMissing: model.rules.nullIfTargetMissing?.includes(f.name) ?? false,
+          skipIfReused: model.rules.skipIfTargetReused?.includes(f.name) ?? false,
+        }))
+      plan = { foreignKeys, plain: model.fields.map(isPlainText) }
+      this.#plans.set(model, plan)
     }
-
-    const values = new Map<string, string | null>()
-    for (const field of model.fields) {
-      if (!(field.name in fields)) {
-        if (field.hasDefault) continue
-        if (!field.nullable) {
-          throw importError('ValidationError', { ...where, field: field.name }, `\`${field.name}\` is missing and has no default`)
-        }
-        values.set(field.name, null)
-        continue
-      }
-      const value = fields[field.name]
-      if (value === null && !field.nullable) {
-        throw importError('ValidationError', { ...where, field: field.name }, `\`${field.name}\` may not be null`)
-      }
-      try {
-        values.set(field.name, toColumnText(field, value))
-      } catch (error) {
-        if (!(error instanceof FieldValueError)) throw error
-        throw importError('ValidationError', { ...where, field: field.name }, error.message)
-      }
-    }
-    return { ordinal, sourcePk: entry.pk, values }
+    return plan
   }
 
   async write(run: ModelRun, types: ColumnTypes, rows: PreparedRow[]): Promise<void> {
@@ -341,31 +448,37 @@ class BatchWriter {
     const inserts = rows.filter((row) => row.target === undefined)
     // A Global import restores into emptied tables and keeps the backup's pks (so a restore keeps
     // ids, URLs and DSNs, and pk maps cost no memory); other scopes merge under fresh pks.
-    const pks =
-      this.scope === 'Global'
-        ? inserts.map((row) => row.sourcePk)
-        : await reservePks(this.client, model.table, model.pkColumn, inserts.length)
-
-    const groups = new Map<string, { columns: string[]; fields: string[]; rows: { row: PreparedRow; pk: number }[] }>()
-    inserts.forEach((row, index) => {
-      const fields = model.fields.filter((f) => row.values.has(f.name)).map((f) => f.name)
-      const key = fields.join('\u0000')
-      let group = groups.get(key)
-      if (!group) {
-        group = { columns: [model.pkColumn, ...fields.map((f) => model.fieldsByName.get(f)!.column)], fields, rows: [] }
-        groups.set(key, group)
-      }
-      group.rows.push({ row, pk: pks[index]! })
-    })
-    for (const group of groups.values()) {
-      const table = group.rows.map(({ row, pk }) => [String(pk), ...group.fields.map((f) => row.values.get(f) ?? null)])
-      try {
-        await insertRows(this.client, model.table, group.columns, types, table)
-      } catch (error) {
-        throw integrityError(error, this.file, model, group.rows.map(({ row, pk }) => ({ ...row, pk })))
-      }
+    if (this.scope === 'Global') {
+      for (const row of inserts) row.pk = row.sourcePk
+    } else if (inserts.length > 0) {
+      await this.settle()
+      const pks = await reservePks(this.client, model.table, model.pkColumn, inserts.length)
+      inserts.forEach((row, index) => (row.pk = pks[index]!))
     }
-    inserts.forEach((row, index) => pkMap.set(row.sourcePk, pks[index]!, 'Inserted'))
+
+    // Rows that leave a field to its column default name fewer columns: one COPY per column set.
+    const groups = new Map<string, WrittenRow[]>()
+    for (const row of inserts as WrittenRow[]) {
+      let absent = ''
+      for (let i = 0; i < row.values.length; i++) if (row.values[i] === undefined) absent += `${i},`
+      const group = groups.get(absent)
+      if (group) group.push(row)
+      else groups.set(absent, [row])
+    }
+    const plain = this.#planOf(model).plain
+    for (const [absent, group] of groups) {
+      const left = new Set(absent.split(',').filter(Boolean).map(Number))
+      const indices = model.fields.map((_, i) => i).filter((i) => !left.has(i))
+      const columns = [model.pkColumn, ...indices.map((i) => model.fields[i]!.column)]
+      const data = copyRows(group, indices, plain)
+      await this.settle()
+      const done = copyInto(this.client, model.table, columns, data).then(
+        () => undefined,
+        (error: unknown) => error ?? new Error('COPY failed'),
+      )
+      this.#running = { model, rows: group, done }
+    }
+    for (const row of inserts) pkMap.set(row.sourcePk, row.pk!, 'Inserted')
     summary.inserted += inserts.length
 
     for (const row of rows) {
@@ -373,8 +486,9 @@ class BatchWriter {
       const earlier = duplicateOf(row.target)
       const pk = earlier === undefined ? row.target.pk : pkMap.get(earlier)!
       if (row.target.kind === 'Overwrite') {
-        const fields = model.fields.filter((f) => row.values.has(f.name))
-        await updateRow(this.client, model.table, model.pkColumn, pk, fields.map((f) => f.column), types, fields.map((f) => row.values.get(f.name) ?? null))
+        await this.settle()
+        const present = model.fields.flatMap((f, i) => (row.values[i] === undefined ? [] : [{ column: f.column, value: row.values[i]! }]))
+        await updateRow(this.client, model.table, model.pkColumn, pk, present.map((p) => p.column), types, present.map((p) => p.value))
         summary.overwritten += 1
       } else {
         summary.existing += 1

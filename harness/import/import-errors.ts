@@ -1,6 +1,7 @@
 import type { RegistryModel } from '../application/model-registry.ts'
 import { describeError, HarnessError } from '../errors.ts'
 import type { PreparedRow } from './collisions.ts'
+import { copyErrorPlace } from './copy-writer.ts'
 import type { ImportErrorKind } from './import-types.ts'
 
 /** Where in the backup an error is: as much of it as is known. */
@@ -45,39 +46,51 @@ export function importError(kind: ImportErrorKind, place: ImportErrorPlace, reas
   })
 }
 
+/** A row as the database got it: the pk it was written under, besides the prepared texts. */
+export type WrittenRow = PreparedRow & { readonly pk: number }
+
 /**
- * Turns a database error from a bulk insert into an `IntegrityError` (or `DatabaseError`) that
- * names the offending row: PostgreSQL names the key in its detail ("Key (username)=(x) …"), and
- * the row of the batch holding that value is the one reported.
+ * Turns a database error from a bulk write into an `IntegrityError` (constraint violations) or a
+ * `DatabaseError` (anything else, e.g. a text the column type refuses) that names the offending
+ * row and, where it can, the field. `rows` are the statement's rows in the order they were sent.
+ * A COPY names the row itself (`COPY table, line N`), and for bad data the column; a foreign key is
+ * checked when the statement ends, without a line, and then the row of the batch that holds the
+ * key of PostgreSQL's detail ("Key (user_id)=(7) is not present …") is the one reported.
  */
-export function integrityError(
-  error: unknown,
-  file: string,
-  model: RegistryModel,
-  rows: readonly (PreparedRow & { pk: number })[],
-): HarnessError {
-  const pgError = error as { code?: string; detail?: string; constraint?: string }
+export function integrityError(error: unknown, file: string, model: RegistryModel, rows: readonly WrittenRow[]): HarnessError {
+  const pgError = error as { code?: string; detail?: string; column?: string }
   const integrity = pgError.code?.startsWith('23') ?? false
   const reason = [describeError(error), pgError.detail].filter(Boolean).join(': ')
-  const culprit = integrity ? findCulprit(pgError.detail ?? '', model, rows) : undefined
-  const place: ImportErrorPlace = culprit
-    ? { file, model: model.name, ordinal: culprit.row.ordinal, pk: culprit.row.sourcePk, ...(culprit.field ? { field: culprit.field } : {}) }
+  const key = integrity ? parseKey(pgError.detail ?? '', model) : undefined
+  const copied = copyErrorPlace(error)
+  const row = copied ? rows[copied.line - 1] : key ? findByKey(key, pgError.code === '23505', rows) : undefined
+  const column = copied?.column ?? pgError.column
+  const field = column !== undefined ? fieldOfColumn(model, column) : key?.fields.find((f) => f !== undefined && f !== 'pk')
+  const place: ImportErrorPlace = row
+    ? { file, model: model.name, ordinal: row.ordinal, pk: row.sourcePk, ...(field ? { field } : {}) }
     : { file, model: model.name, ordinal: rows[0]?.ordinal }
   return importError(integrity ? 'IntegrityError' : 'DatabaseError', place, reason, error)
 }
 
-function findCulprit(detail: string, model: RegistryModel, rows: readonly (PreparedRow & { pk: number })[]) {
+/** The key of a detail like `Key (a, b)=(1, x) already exists`: field names (`pk` for the pk) and texts. */
+function parseKey(detail: string, model: RegistryModel) {
   const match = /^Key \((.+?)\)=\((.*)\) (already exists|is not present)/.exec(detail)
   if (!match) return undefined
   const columns = match[1]!.split(', ').map((c) => c.replace(/^"|"$/g, ''))
   const values = match[2]!.split(', ')
-  const fields = columns.map((column) => (column === model.pkColumn ? 'pk' : model.fields.find((f) => f.column === column)?.name))
-  const matches = (row: PreparedRow & { pk: number }) =>
-    fields.every((field, i) => (field === 'pk' ? String(row.pk) === values[i] : field !== undefined && row.values.get(field) === values[i]))
-  // A duplicate inside the batch: the second occurrence is the offender.
+  const fields = columns.map((column) => (column === model.pkColumn ? 'pk' : fieldOfColumn(model, column)))
+  const indices = fields.map((field) => (field === undefined || field === 'pk' ? -1 : model.fields.findIndex((f) => f.name === field)))
+  return { fields, values, indices }
+}
+
+function findByKey(key: NonNullable<ReturnType<typeof parseKey>>, duplicate: boolean, rows: readonly WrittenRow[]) {
+  const matches = (row: WrittenRow) =>
+    key.fields.every((field, i) => (field === 'pk' ? String(row.pk) === key.values[i] : field !== undefined && row.values[key.indices[i]!] === key.values[i]))
   const hits = rows.filter(matches)
-  const row = hits[1] ?? hits[0]
-  if (!row) return undefined
-  const field = fields.find((f) => f !== undefined && f !== 'pk')
-  return { row, field }
+  // A duplicate inside the batch: the second occurrence is the offender. A missing target: the first.
+  return duplicate ? (hits[1] ?? hits[0]) : hits[0]
+}
+
+function fieldOfColumn(model: RegistryModel, column: string): string | undefined {
+  return column === model.pkColumn ? undefined : model.fields.find((f) => f.column === column)?.name
 }

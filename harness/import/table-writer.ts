@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
 import { quoteIdentifier } from '../database/database-names.ts'
 
 /** Column name → its type without length or precision, e.g. `character varying`, `json`. */
@@ -24,22 +25,21 @@ export async function readColumnTypes(client: pg.ClientBase, tables: readonly st
 }
 
 /**
- * Inserts many rows in one statement: one array parameter per column, unnested on the server.
- * The arrays are cast to the column's base type (not `varchar(n)`, whose cast would silently
- * truncate), so the assignment itself enforces lengths and types.
+ * Runs `COPY table (columns) FROM STDIN` with `data` (COPY text, see `copy-writer.ts`); the promise
+ * resolves when the server has stored every row, or rejects with its error. The caller may prepare
+ * the next rows meanwhile, but must await it before it sends the client anything else: a lookup
+ * must see these rows, and pg queues a query sent to a busy client only with a warning. Columns are
+ * named, so one left out takes its default; the server parses each text as the column's type and
+ * enforces lengths and constraints as an INSERT would (a too-long text fails, it is not cut).
  */
-export async function insertRows(
-  client: pg.ClientBase,
-  table: string,
-  columns: readonly string[],
-  types: ColumnTypes,
-  rows: readonly (readonly (string | null)[])[],
-): Promise<void> {
-  if (rows.length === 0) return
-  const arrays = columns.map((_, index) => rows.map((row) => row[index] ?? null))
-  const casts = columns.map((column, index) => `$${index + 1}::${types.get(column)}[]`)
-  const sql = `INSERT INTO ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(', ')}) SELECT * FROM unnest(${casts.join(', ')})`
-  await client.query(sql, arrays)
+export function copyInto(client: pg.ClientBase, table: string, columns: readonly string[], data: string): Promise<void> {
+  const stream = client.query(copyFrom(`COPY ${quoteIdentifier(table)} (${columns.map(quoteIdentifier).join(', ')}) FROM STDIN`))
+  const done = new Promise<void>((resolve, reject) => {
+    stream.once('finish', resolve)
+    stream.once('error', reject)
+  })
+  stream.end(data)
+  return done
 }
 
 /** Updates existing rows in place, by pk (an overwritten config row keeps its pk). */
