@@ -31,8 +31,12 @@ import { advanceSequence, copyInto, readColumnTypes, reservePks, updateRow, type
 
 const log = logger('import')
 
-/** Rows per bulk statement. Memory is bounded by this, not by the size of the backup. */
-export const DEFAULT_IMPORT_BATCH_SIZE = 1_000
+/**
+ * Rows per bulk statement. Memory is bounded by this, not by the size of the backup. Measured on
+ * 1M generated rows (2 cores): 1 000 → 32.6 s / 197 MB peak RSS, 5 000 → 28.2 s / 222 MB,
+ * 10 000 → 26.7 s / 271 MB; each COPY costs a round trip and a statement start on the server.
+ */
+export const DEFAULT_IMPORT_BATCH_SIZE = 5_000
 
 export interface ImportBackupOptions {
   readonly application: Application
@@ -47,7 +51,7 @@ export interface ImportBackupOptions {
   readonly filters?: FilterRequest
   /** Default: both false. */
   readonly flags?: Partial<ImportFlags>
-  /** Default: `DEFAULT_IMPORT_BATCH_SIZE` (1 000). */
+  /** Default: `DEFAULT_IMPORT_BATCH_SIZE` (5 000). */
   readonly batchSize?: number
   /**
    * Import into a schema that lacks later migrations (an old snapshot at an old schema). The
