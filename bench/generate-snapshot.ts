@@ -62,7 +62,7 @@ export function plan(rows: number): Record<Model, number> {
 }
 
 /** A small, fast, seedable PRNG (mulberry32), so the same seed gives the same bytes. */
-function random(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0
   return () => {
     state = (state + 0x6d2b79f5) >>> 0
@@ -77,7 +77,7 @@ const WORDS = ['alpha', 'Zoë', 'señal', 'Ωmega', '名前', 'déjà', 'vu', 'c
 
 export async function* generateEntries(options: GenerateOptions): AsyncGenerator<{ model: string; pk: number; fields: Record<string, unknown> }> {
   const counts = plan(options.rows)
-  const rnd = random(options.seed ?? 1)
+  const rnd = seededRandom(options.seed ?? 1)
   const pick = <T>(items: readonly T[]) => items[Math.floor(rnd() * items.length)]!
   const words = (n: number) => Array.from({ length: n }, () => pick(WORDS)).join(' ')
   const base = Date.UTC(2023, 0, 1)

@@ -22,7 +22,7 @@ function display(mode: ProgressMode, intervalMs = 5_000) {
   let time = 0
   const written: string[] = []
   const shown = createProgressDisplay({ mode, write: (text) => written.push(text), intervalMs, colours: coloursFor(false, {}), now: () => time })
-  return { written, at: (ms: number, update: ProgressUpdate) => ((time = ms), shown.listener(update)), clear: shown.clear }
+  return { written, at: (ms: number, update: ProgressUpdate) => ((time = ms), shown.listener?.(update)), clear: shown.clear }
 }
 
 const update = (rows: number, extra: Partial<ProgressUpdate> = {}): ProgressUpdate => ({

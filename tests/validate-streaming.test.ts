@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { generateEntries } from '../bench/generate-snapshot.ts'
+import { generateEntries, seededRandom } from '../bench/generate-snapshot.ts'
 import { defineComparator, type Comparator } from '../comparators/index.ts'
 import { defaultComparators, type ComparatorMap } from '../comparators/default-comparators.ts'
 import type { Application } from '../harness/application/load-application.ts'
@@ -41,20 +41,9 @@ function straightforward(map: ComparatorMap): ComparatorMap {
   return new Map([...map].map(([model, list]) => [model, list.map((c) => ({ ...c }) as Comparator)]))
 }
 
-function random(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** A copy of `entries` with a few random differences of the kinds an import can make. */
 function mutate(entries: readonly BackupEntry[], seed: number): BackupEntry[] {
-  const rnd = random(seed)
+  const rnd = seededRandom(seed)
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)]!
   let out: BackupEntry[] = entries.map((e) => ({ ...e, fields: structuredClone(e.fields) }))
   const changes = 1 + Math.floor(rnd() * 4)

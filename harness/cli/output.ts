@@ -31,15 +31,19 @@ export function stderrColours(io: CliIo): Colours {
   return coloursFor(io.errIsTerminal ?? false, io.env ?? {})
 }
 
+/** Writes `roundtrip: <message>` to stderr, the label in red on a terminal. */
+export function writeErrorLine(io: CliIo, message: string): void {
+  io.err(`${stderrColours(io).red('roundtrip:')} ${message}`)
+}
+
 /** Reports a thrown error the way a person can act on, and returns the exit status. */
 export function reportError(io: CliIo, error: unknown): number {
-  const label = stderrColours(io).red('roundtrip:')
   if (error instanceof HarnessError) {
-    io.err(`${label} ${error.message}`)
+    writeErrorLine(io, error.message)
     // A backup that does not decrypt is an unusable input, like a bad command line or config.
     const unusable = ['USAGE', 'DATABASE_URL_INVALID', 'DECRYPTION_FAILED', 'CONFIG_INVALID'].includes(error.code)
     return unusable ? EXIT_USAGE : EXIT_FAILURE
   }
-  io.err(`${label} unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  writeErrorLine(io, `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
   return EXIT_FAILURE
 }

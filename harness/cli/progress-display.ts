@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { fractionDone, type ProgressListener, type ProgressUpdate } from '../progress/progress-events.ts'
 import type { Colours } from './colours.ts'
+import type { CliIo } from './output.ts'
 
 /**
  * `bar`: one line redrawn in place, for a person at a terminal. `lines`: a plain line every few
@@ -22,7 +23,8 @@ export interface ProgressDisplayOptions {
 }
 
 export interface ProgressDisplay {
-  readonly listener: ProgressListener
+  /** Undefined when nothing is shown, so the engine skips the work progress costs (an export's row count). */
+  readonly listener: ProgressListener | undefined
   /** Removes the bar, so other output starts on a clean line. */
   clear(): void
 }
@@ -50,7 +52,7 @@ export function createProgressDisplay(options: ProgressDisplayOptions): Progress
     options.write(CLEAR_LINE)
     barShown = false
   }
-  if (options.mode === 'none') return { listener: () => {}, clear }
+  if (options.mode === 'none') return { listener: undefined, clear }
 
   const listener: ProgressListener = (update) => {
     const key = `${update.step}\u0000${update.subject ?? ''}`
@@ -159,11 +161,7 @@ function fit(text: string, columns: number): string {
  * The display a command's `--silent` flag and its stderr call for: nothing when silent, a bar on a
  * terminal, plain lines otherwise, every `ROUNDTRIP_PROGRESS_INTERVAL` seconds (default 5).
  */
-export function progressFor(
-  io: { errRaw?: (text: string) => void; err: (text: string) => void; errIsTerminal?: boolean; env?: NodeJS.ProcessEnv },
-  silent: boolean | undefined,
-  colours: Colours,
-): ProgressDisplay {
+export function progressFor(io: CliIo, silent: boolean | undefined, colours: Colours): ProgressDisplay {
   const terminal = io.errIsTerminal ?? false
   const mode: ProgressMode = silent ? 'none' : terminal ? 'bar' : 'lines'
   const seconds = Number(io.env?.ROUNDTRIP_PROGRESS_INTERVAL)

@@ -13,7 +13,7 @@ import { addBackupOptions, filtersOf, requireDatabaseUrl, scopeOf, type BackupFl
 import { canAsk, confirm } from '../confirm.ts'
 import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.ts'
 import { appDir, loadCliConfig } from '../config-option.ts'
-import { stderrColours, type CliIo } from '../output.ts'
+import { stderrColours, writeErrorLine, type CliIo } from '../output.ts'
 import { progressFor } from '../progress-display.ts'
 
 interface ImportFlags extends BackupFlags {
@@ -86,7 +86,7 @@ export function registerImportCommand(program: Command, io: CliIo, setExitCode: 
         const finding = errorFinding(error)
         if (flags.findingsFile) await writeFile(flags.findingsFile, formatFindingsJson([finding]))
         io.err(prettyFinding(finding))
-        io.err(`${stderrColours(io).red('roundtrip:')} ${error.message}`)
+        writeErrorLine(io, error.message)
         setExitCode(EXIT_FAILURE)
       }
     })
