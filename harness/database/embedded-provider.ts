@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { describeError, HarnessError } from '../errors.ts'
 import { logger } from '../log.ts'
+import { binariesReachableBy } from './binaries-for-user.ts'
 import { resolvePostgresBinaries, type PostgresBinaries } from './embedded-binaries.ts'
 import { findFreePort } from './free-port.ts'
 import { waitForServer } from './wait-for-server.ts'
@@ -53,12 +54,12 @@ export async function startEmbeddedServer(
   options: EmbeddedProviderOptions = {},
 ): Promise<StartedServer> {
   const major = options.pgMajor ?? DEFAULT_PG_MAJOR
-  const binaries = await resolvePostgresBinaries(major)
+  const runAs = runAsUser()
+  const binaries = await binariesReachableBy(await resolvePostgresBinaries(major), runAs)
 
   const baseDir = await chooseBaseDir()
   await reapOrphanedDirectories(baseDir)
   const root = await mkdtemp(path.join(baseDir, `${TEMP_DIR_PREFIX}${process.pid}-`))
-  const runAs = runAsUser()
   let watchdog: ChildProcess | undefined
   try {
     await prepareRoot(root, runAs)
