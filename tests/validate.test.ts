@@ -383,6 +383,17 @@ describe('validate: Sentry’s cases (spec §7.6)', () => {
 })
 
 describe('validate: beyond Sentry', () => {
+  it('keeps custom ordinal keys apart that print alike: null, "null", a NUL-led string, 1 and "1"', () => {
+    const keys = [null, 'null', '\u0000null', '\u0000', '', 1, '1', ['null'], { null: 1 }]
+    const rows = (pkOf: (i: number) => number, changed: number) =>
+      keys.map((key, i) => withPk(option, pkOf(i), { key, value: i === changed ? '"b"' : '"a"' }))
+    // The right side lists the same keys under other pks; one value differs, on the key "null".
+    const found = run(rows((i) => i + 1, -1), rows((i) => 20 - i, 1))
+    expect(found.map(({ kind, left_pk, right_pk }) => ({ kind, left_pk, right_pk }))).toEqual([
+      { kind: 'UnequalJSON', left_pk: 2, right_pk: 19 },
+    ])
+  })
+
   it('reports datetime-millis.json against its export as one UnequalJSON on option 2 (spec §7.2)', async () => {
     const left = await readFixture('datetime-millis.json')
     const right = left.map((e) => ({
