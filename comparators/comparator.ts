@@ -103,15 +103,28 @@ export interface ComparatorDefinition {
    * of one side's format or of values that must differ. Default: false.
    */
   readonly reflexive?: boolean
+  /**
+   * True when `existence` and `compare` use `on` only to put it, unchanged, on the findings they
+   * return (they neither branch on `on.ordinal` nor write it into a reason): `validate()` may
+   * then compare rows with a custom ordinal before their ordinal is known, as it streams, and set
+   * it on the findings afterwards. Default: false.
+   */
+  readonly ordinalOnlyInFindings?: boolean
 }
 
 // What validate() may assume of a comparator, kept outside the frozen objects so they stay plain.
 const REFLEXIVE = new WeakSet<Comparator>()
 const STANDARD_SCRUB = new WeakSet<Comparator>()
+const ORDINAL_ONLY_IN_FINDINGS = new WeakSet<Comparator>()
 
 /** Whether `validate()` may skip the comparator for pairs equal in its fields (see `reflexive`). */
 export function isReflexive(comparator: Comparator): boolean {
   return REFLEXIVE.has(comparator)
+}
+
+/** Whether the comparator uses `on.ordinal` only on its findings (see `ordinalOnlyInFindings`). */
+export function usesOrdinalOnlyInFindings(comparator: Comparator): boolean {
+  return ORDINAL_ONLY_IN_FINDINGS.has(comparator)
 }
 
 /**
@@ -149,6 +162,7 @@ export function defineComparator(definition: ComparatorDefinition): Comparator {
   Object.freeze(comparator)
   STANDARD_SCRUB.add(comparator)
   if (definition.reflexive) REFLEXIVE.add(comparator)
+  if (definition.ordinalOnlyInFindings) ORDINAL_ONLY_IN_FINDINGS.add(comparator)
   return comparator
 }
 
@@ -167,6 +181,8 @@ export function fieldByFieldComparator(
     name,
     fields,
     ...(options.reflexive ? { reflexive: true } : {}),
+    // `judge` never sees `on`.
+    ordinalOnlyInFindings: true,
     compare: (on, left, right) => {
       const findings: ComparatorFinding[] = []
       for (const field of presentFields(fields, left, right)) {

@@ -21,6 +21,7 @@ export function equalOrRemoved(...fields: string[]): Comparator {
     name: NAME,
     fields,
     reflexive: true,
+    ordinalOnlyInFindings: true,
     existence: (on, left, right) =>
       sortedFields
         .filter((field) => isMissing(left, field) && !isMissing(right, field))

@@ -22,6 +22,8 @@ export function foreignKey(targets: Readonly<Record<string, string>>): Comparato
     fields,
     // Without fields there is nothing to look up, so nothing to find.
     reflexive: fields.length === 0,
+    // `on.ordinal` goes into an error's context only: a throw is no finding.
+    ordinalOnlyInFindings: true,
     compare: (on, left, right, context) => {
       const findings: ComparatorFinding[] = []
       for (const field of presentFields(fields, left, right)) {

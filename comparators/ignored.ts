@@ -9,6 +9,7 @@ export function ignored(...fields: string[]): Comparator {
   return defineComparator({
     name: 'IgnoredComparator',
     fields,
+    ordinalOnlyInFindings: true,
     compare: () => [],
     existence: () => [],
     reflexive: true,

@@ -6,6 +6,7 @@ export {
   hasStandardScrub,
   isMissing,
   isReflexive,
+  usesOrdinalOnlyInFindings,
   presentFields,
   scrubFields,
   SCRUBBED,

@@ -20,6 +20,8 @@ export interface ObfuscatingOptions {
   readonly compare?: Comparator['compare']
   /** Other fields the compare reads. Default: none. */
   readonly reads?: readonly string[]
+  /** `compare` uses `on` only on its findings (see `ordinalOnlyInFindings`). Default: false. */
+  readonly ordinalOnlyInFindings?: boolean
 }
 
 /**
@@ -41,6 +43,7 @@ export function obfuscatingComparator(options: ObfuscatingOptions): Comparator {
     shorten: shortenAny,
     // Plain equality finds nothing in equal values; a compare of its own may (the password's).
     ...(options.compare ? {} : { reflexive: true }),
+    ordinalOnlyInFindings: !options.compare || options.ordinalOnlyInFindings === true,
   })
 }
 

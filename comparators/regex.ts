@@ -17,6 +17,8 @@ export interface RegexComparatorOptions {
   readonly pattern: RegExp
   /** Checks that run before the pattern checks, e.g. that the two values differ. Default: none. */
   readonly before?: Comparator['compare']
+  /** `before` uses `on` only on its findings (see `ordinalOnlyInFindings`). Default: false. */
+  readonly ordinalOnlyInFindings?: boolean
 }
 
 /**
@@ -28,6 +30,7 @@ export function regexComparator(options: RegexComparatorOptions): Comparator {
   return defineComparator({
     name,
     fields,
+    ordinalOnlyInFindings: !before || options.ordinalOnlyInFindings === true,
     compare: (on, left, right, context) => [
       ...(before ? before(on, left, right, context) : []),
       ...patternFindings(name, fields, pattern, on, left, right),

@@ -12,6 +12,7 @@ export function subscriptionId(...fields: string[]): Comparator {
     name: NAME,
     fields,
     pattern: /^\d+\/[0-9a-f]{32}$/,
+    ordinalOnlyInFindings: true,
     // One line, where Sentry's text carries a line break and source indentation.
     before: (on, left, right) =>
       unequalValueFindings(NAME, fields, 'the subscription ID field', on, left, right),

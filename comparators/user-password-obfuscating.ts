@@ -18,6 +18,7 @@ export function userPasswordObfuscating(): Comparator {
     fields: ['password'],
     shorten: shortenPassword,
     reads: ['is_unclaimed', 'last_password_change', 'is_password_expired'],
+    ordinalOnlyInFindings: true,
     compare: (on, left, right) => {
       const findings: ComparatorFinding[] = []
       const rightUnclaimed = Boolean(right.fields.is_unclaimed)

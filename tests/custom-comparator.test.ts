@@ -22,6 +22,8 @@ export function caseInsensitive(...fields: string[]): Comparator {
   return defineComparator({
     name: 'CaseInsensitiveComparator',
     fields,
+    reflexive: true,
+    ordinalOnlyInFindings: true,
     compare: (on, left, right) => {
       const findings: ComparatorFinding[] = []
       for (const field of presentFields(fields, left, right)) {

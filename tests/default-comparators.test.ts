@@ -14,6 +14,7 @@ import {
   hashObfuscating,
   ignored,
   userPasswordObfuscating,
+  usesOrdinalOnlyInFindings,
 } from '../comparators/index.ts'
 import type { Application } from '../harness/application/load-application.ts'
 import { buildModelRegistry } from '../harness/application/model-registry.ts'
@@ -39,6 +40,12 @@ beforeAll(async () => {
 })
 
 describe('the default comparator map', () => {
+  it('holds only comparators that use the ordinal on findings alone, so keyed rows stream', () => {
+    const list = [...defaultComparators(app.registry).values()].flat()
+    expect(list.length).toBeGreaterThan(50)
+    expect(list.filter((c) => !usesOrdinalOnlyInFindings(c)).map((c) => c.name)).toEqual([])
+  })
+
   it('equals Sentry’s snapshot for every model of the reference application (#70)', () => {
     const sentry = JSON.parse(readFileSync(SNAPSHOT, 'utf8')) as SnapshotEntry[]
     const ours = describeComparatorMap(defaultComparators(app.registry))

@@ -14,6 +14,7 @@ import { defaultComparators, type ComparatorMap } from '../comparators/default-c
 import type { Application } from '../harness/application/load-application.ts'
 import type { BackupEntry } from '../harness/backup/backup-entry.ts'
 import { validate, validateBackups, type ValidateResult } from '../harness/validate/index.ts'
+import { SLICE_ENTRIES, streamFiles } from '../harness/validate/validate.ts'
 import { fourUsers, readFixture, referenceApplication } from './support/reference-app.ts'
 
 let app: Application
@@ -201,5 +202,50 @@ describe('validate() against the straightforward procedure', () => {
     )
     const found = await expectSameEverywhere(late, moved)
     expect(found).toMatchObject({ findings: [{ kind: 'ForeignKeyComparator' }] })
+  })
+})
+
+describe('validate() of two files read side by side', () => {
+  let big: BackupEntry[]
+  beforeAll(async () => {
+    big = []
+    for await (const entry of generateEntries({ rows: 20_000, seed: 8 })) big.push(entry)
+  })
+
+  /** Each model's rows, in the file's order. */
+  const countOf = (entries: readonly BackupEntry[], model: string) => entries.filter((e) => e.model === model).length
+
+  it('compares rows as their partners come: a few hundred wait at most, keyed models included', async () => {
+    // Changes on a keyed model (users, paired by username) and on one numbered by pk.
+    let users = 0
+    const changed = big.map((e) => {
+      if (e.model === 'sentry.user' && users++ % 97 === 0) return { ...e, fields: { ...e.fields, name: 'renamed' } }
+      if (e.model === 'sentry.organizationmember' && e.pk % 89 === 0) return { ...e, fields: { ...e.fields, role: 'owner' } }
+      return e
+    })
+    expect(countOf(big, 'sentry.user')).toBeGreaterThan(4 * SLICE_ENTRIES)
+    const streamed = await streamFiles(await write(big, false), await write(changed, true), app.registry, defaults)
+    // Not given up and redone holding every row, and never more than one side's turn waiting.
+    expect(streamed).toBeDefined()
+    expect(streamed!.peakWaiting).toBeGreaterThan(0)
+    expect(streamed!.peakWaiting).toBeLessThanOrEqual(SLICE_ENTRIES)
+    const expected = validate(big, changed, { registry: app.registry, comparators: straightforward(defaults) })
+    expect(streamed!.result).toEqual(expected)
+    const kinds = new Set(expected.findings.map((f) => `${f.on.model} ${f.kind}`))
+    expect(kinds).toEqual(new Set(['sentry.user UnequalJSON', 'sentry.organizationmember UnequalJSON']))
+  })
+
+  it('reads again holding every row when keyed rows do not pair by key', async () => {
+    // One username changed: the user's key is gone from the right side, so pairs by ordinal shift.
+    let users = 0
+    const changed = big.map((e) =>
+      e.model === 'sentry.user' && users++ === 5 ? { ...e, fields: { ...e.fields, username: 'zz-renamed' } } : e,
+    )
+    const left = await write(big, false)
+    const right = await write(changed, false)
+    expect(await streamFiles(left, right, app.registry, defaults)).toBeUndefined()
+    const expected = validate(big, changed, { registry: app.registry, comparators: straightforward(defaults) })
+    expect(await validateBackups(left, right, { registry: app.registry, comparators: defaults })).toEqual(expected)
+    expect(expected.findings.length).toBeGreaterThan(1)
   })
 })

@@ -38,16 +38,16 @@ export interface EntryLocation {
 /** What the index tells its user while it reads. */
 export interface SideEvents {
   /**
-   * Each model once it is closed: its instances, index i holding ordinal i + 1 (stand-ins for the
-   * rows `row` took, with their pk and ordinal only).
+   * Each model once it is closed: its instances, index i holding ordinal i + 1 (the stand-ins of
+   * the rows `row` took).
    */
-  closed(model: string, instances: Instance[], byPkOnly: boolean, keys?: readonly string[]): void
+  closed(model: string, instances: Instance[], byPkOnly: boolean): void
   /**
    * Each row once it has its ordinal (numbered by pk) or its custom ordinal key (keyed; the
-   * ordinal comes when the model is closed). Returning true takes the row: the index then keeps
-   * only its pk and ordinal.
+   * ordinal comes when the model is closed, set on what the index keeps). Returning a stand-in
+   * (see `standIn`) takes the row: the index keeps the stand-in instead.
    */
-  row?(instance: Instance, key: string | undefined): boolean
+  row?(instance: Instance, key: string | undefined): Instance | undefined
 }
 
 // Rows are only compared, never scrubbed in place, so they can share one empty record.
@@ -228,12 +228,9 @@ export class SideIndexBuilder {
     state.closed = true
     const rows = state.byPk
     const byPkOnly = state.keyed.size === 0
-    let keys: string[] | undefined
     if (!byPkOnly) {
-      const sorted = [...state.keyed].sort((a, b) => compareSequences(a[1].key, b[1].key))
-      // When all rows are keyed, instance i has key i.
-      if (rows.length === 0) keys = sorted.map(([text]) => text)
-      for (const [, { instance }] of sorted) {
+      const sorted = [...state.keyed.values()].sort((a, b) => compareSequences(a.key, b.key))
+      for (const { instance } of sorted) {
         instance.ordinal = rows.length + 1
         rows.push(instance)
       }
@@ -242,7 +239,7 @@ export class SideIndexBuilder {
     // The model is handed over: nothing of its rows stays here.
     state.byPk = []
     state.keyed = new Map()
-    if (rows.length > 0) this.events.closed(state.model.name, rows, byPkOnly, keys)
+    if (rows.length > 0) this.events.closed(state.model.name, rows, byPkOnly)
   }
 
   private assignByPk(state: ModelState, instance: Instance): void {
@@ -260,7 +257,7 @@ export class SideIndexBuilder {
       })
     }
     instance.ordinal = ordinal
-    rows.push(this.events.row?.(instance, undefined) ? standIn(instance) : instance)
+    rows.push(this.events.row?.(instance, undefined) ?? instance)
   }
 
   /**
@@ -310,8 +307,7 @@ export class SideIndexBuilder {
       })
     }
     // The later row replaces the earlier one either way, so counts are taken after de-duplication.
-    const taken = this.events.row?.(instance, text) ?? false
-    state.keyed.set(text, { key, instance: taken ? standIn(instance) : instance })
+    state.keyed.set(text, { key, instance: this.events.row?.(instance, text) ?? instance })
     return true
   }
 
@@ -396,7 +392,7 @@ function keyText(key: readonly unknown[]): string {
 }
 
 /** What is kept of a row handed over early: enough to number it and to map its pk. */
-function standIn(instance: Instance): Instance {
+export function standIn(instance: Instance): Instance {
   return {
     model: instance.model,
     pk: instance.pk,

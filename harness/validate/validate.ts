@@ -78,11 +78,12 @@ export function validate(
 }
 
 /**
- * `validate()` for backups that may not fit in memory. Two files are read side by side, one run
- * of a model's entries at a time, and each model is compared and let go once both sides have
- * read it (and the models it points at), so memory holds about one model per side; a file whose
- * models are not each in one run is read again, holding everything. Entries given as iterables
- * are read left first.
+ * `validate()` for backups that may not fit in memory. Two files are read side by side, a few
+ * hundred entries of each in turn, and each row is compared as soon as its partner on the other
+ * side has been read, so two files listing their rows in the same order hold almost nothing
+ * (`ModelPairing`). Files for which that goes wrong (a model in separate runs, keyed rows that do
+ * not pair by key, a lookup of a model not read yet) are read again holding everything. Entries
+ * given as iterables are read left first.
  * @throws HarnessError `BACKUP_INVALID` with `context.side` (and the file's line and column when
  *   the JSON itself is broken), `COMPARATOR_FAILED` when a comparator throws
  */
@@ -93,8 +94,8 @@ export async function validateBackups(
 ): Promise<ValidateResult> {
   const comparators = options.comparators ?? defaultComparators(options.registry)
   if (typeof left === 'string' && typeof right === 'string') {
-    const streamed = await validateFiles(left, right, options.registry, comparators, true)
-    if (streamed) return streamed
+    const streamed = await streamFiles(left, right, options.registry, comparators)
+    if (streamed) return streamed.result
   }
   const run = new ValidationRun(options.registry, comparators, false)
   await feed(run, 'left', left)
@@ -103,35 +104,46 @@ export async function validateBackups(
 }
 
 /**
- * Reads both files in turns, a model's run of entries at a time. Returns undefined when streaming
- * turned out wrong for the files (a model in separate runs) and they must be read holding all.
+ * Reads both files in turns, a slice of entries at a time; a side that reaches the end of a run
+ * of one model waits until the other side reaches the end of its run. Returns undefined when
+ * streaming turned out wrong for the files and they must be read holding all.
  */
-async function validateFiles(
+export async function streamFiles(
   leftFile: string,
   rightFile: string,
   registry: ModelRegistry,
   comparators: ComparatorMap,
-  streaming: boolean,
-): Promise<ValidateResult | undefined> {
-  const run = new ValidationRun(registry, comparators, streaming)
+): Promise<StreamedValidation | undefined> {
+  const run = new ValidationRun(registry, comparators, true)
   const sides: Record<Side, SideReader> = {
     left: { file: leftFile, entries: readBackupEntries(leftFile), next: undefined, done: false },
     right: { file: rightFile, entries: readBackupEntries(rightFile), next: undefined, done: false },
   }
   let rightFailure: unknown
+  // Whether the side has read its current run of one model to the end (the next entry is of
+  // another model); it then waits for the other side, so that both close their models together.
+  const ended: Record<Side, boolean> = { left: false, right: false }
+  const atRunEnd = (side: Side) => ended[side] || sides[side].done
   try {
-    // The left side reads a model's entries, then the right side the same model's, compared with
-    // the left ones as they come.
-    for (let side: Side = 'left'; !sides.left.done || !sides.right.done; side = otherSide(side)) {
-      if (sides[side].done) continue
-      try {
-        await readRun(run, side, sides[side])
-      } catch (error) {
-        // Sentry reads the whole left side first: its problems win over the right side's.
-        if (side === 'left') throw withSide(error, side)
-        rightFailure = withSide(error, side)
-        sides.right.done = true
-        run.stopHolding()
+    while (!sides.left.done || !sides.right.done) {
+      for (const side of SIDES) {
+        if (atRunEnd(side)) continue
+        try {
+          ended[side] = await readSlice(run, side, sides[side])
+        } catch (error) {
+          // Sentry reads the whole left side first: its problems win over the right side's.
+          if (side === 'left') throw withSide(error, side)
+          rightFailure = withSide(error, side)
+          sides.right.done = true
+          run.stopHolding()
+        }
+        if (run.void) return undefined
+      }
+      if (atRunEnd('left') && atRunEnd('right')) {
+        for (const side of SIDES) {
+          if (ended[side]) run.endRun(side)
+          ended[side] = false
+        }
       }
       if (run.void) return undefined
     }
@@ -140,8 +152,24 @@ async function validateFiles(
     await sides.right.entries.return(undefined)
   }
   if (rightFailure !== undefined) throw rightFailure
-  return run.result()
+  return { result: run.result(), peakWaiting: run.peakWaiting }
 }
+
+/** A validation of two files that streamed to the end, and what it held. */
+export interface StreamedValidation {
+  readonly result: ValidateResult
+  /** The most rows of one model that waited at once for their partner on the other side. */
+  readonly peakWaiting: number
+}
+
+const SIDES: readonly Side[] = ['left', 'right']
+
+/**
+ * Entries a side reads before the other side's turn: about what waits for a partner when the
+ * files list their rows in the same order. Small enough to hold nothing to speak of, large
+ * enough that turns cost nothing.
+ */
+export const SLICE_ENTRIES = 512
 
 interface SideReader {
   readonly file: string
@@ -151,31 +179,34 @@ interface SideReader {
   done: boolean
 }
 
-/** Reads one side's next run of entries of one model, and ends it (or the side). */
-async function readRun(run: ValidationRun, side: Side, reader: SideReader): Promise<void> {
+/**
+ * Reads up to `SLICE_ENTRIES` entries of the side's current run of one model. Returns true when
+ * the run has ended (its next entry, of another model, is kept for later) or the side is finished.
+ */
+async function readSlice(run: ValidationRun, side: Side, reader: SideReader): Promise<boolean> {
   const { file } = reader
-  let entry = reader.next
-  reader.next = undefined
-  if (entry) run.add(side, entry.value, entry.text, file, entry.line, entry.column)
-  for (;;) {
+  let count = 0
+  const first = reader.next
+  if (first) {
+    reader.next = undefined
+    run.add(side, first.value, first.text, file, first.line, first.column)
+    count++
+  }
+  for (; count < SLICE_ENTRIES; count++) {
     const next = await reader.entries.next()
     if (next.done) {
       reader.done = true
       run.finish(side, file)
-      return
+      return true
     }
-    entry = next.value
+    const entry = next.value
     if (!run.continuesRun(side, entry.value)) {
       reader.next = entry
-      run.endRun(side)
-      return
+      return true
     }
     run.add(side, entry.value, entry.text, file, entry.line, entry.column)
   }
-}
-
-function otherSide(side: Side): Side {
-  return side === 'left' ? 'right' : 'left'
+  return false
 }
 
 async function feed(run: ValidationRun, side: Side, source: BackupSource): Promise<void> {

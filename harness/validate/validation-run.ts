@@ -1,36 +1,22 @@
-import type { CompareContext } from '../../comparators/comparator.ts'
+import { usesOrdinalOnlyInFindings, type CompareContext } from '../../comparators/comparator.ts'
 import type { ComparatorMap } from '../../comparators/default-comparators.ts'
 import type { ModelRegistry } from '../application/model-registry.ts'
 import { isHarnessError, type HarnessError } from '../errors.ts'
 import type { ComparatorFinding } from '../findings/comparator-findings.ts'
 import { ModelComparer, type ModelComparison, type PairwiseComparison } from './compare-model.ts'
-import { SideIndexBuilder, type Instance, type Side } from './instance-index.ts'
+import { SideIndexBuilder, standIn, type Instance, type Side } from './instance-index.ts'
+import { ModelPairing, type RowPair } from './model-pairing.ts'
 import { PkOrdinalStore } from './pk-ordinals.ts'
 import type { ScrubCount, ValidateCounts, ValidateResult } from './validate.ts'
 
-/** A model of one side compared row by row, as it is read, against the other side's closed rows. */
-interface Stream {
-  readonly side: Side
-  /** The other side's instances, by ordinal - 1; each is let go once paired. */
-  readonly held: (Instance | undefined)[]
-  /** Keyed models: the other side's ordinal of each custom ordinal key. */
-  readonly ordinals: Map<string, number> | undefined
-  readonly comparison: PairwiseComparison
-  /** Keyed models: the pair ordinal of each finding, as pairs come in any order. */
-  readonly findingOrdinals: number[] | undefined
-  /** The first ordinal not streamed, when a lookup had to wait: the rest is compared later. */
-  stoppedAt: number | undefined
-  failure: { readonly ordinal: number; readonly error: HarnessError } | undefined
-}
-
 /**
- * One `validate()` (spec §4.1) fed entry by entry, left and right in any interleaving. Each model
- * is compared as soon as both sides have it and every model its comparators look up is known,
- * and its rows are then let go; when streaming, a model one side has closed is compared with the
- * other side's rows as they come, so that side holds none of them. The result is the same
- * whatever the interleaving: findings are kept per model and put in Sentry's order at the end,
- * and a comparator failure is only reported if the backups turn out to have no structural
- * findings, which would have come first.
+ * One `validate()` (spec §4.1) fed entry by entry, left and right in any interleaving. Without
+ * streaming, each model is compared once both sides have closed it and every model its
+ * comparators look up is known, and its rows are then let go. When streaming, rows are paired as
+ * they come, whichever side is ahead, and compared at once (see `ModelPairing`), so two files read
+ * side by side hold almost nothing. The result is the same whatever the interleaving: findings are
+ * kept per model and put in Sentry's order at the end, and a comparator failure is only reported
+ * if the backups turn out to have no structural findings, which would have come first.
  */
 export class ValidationRun {
   private readonly builders: Record<Side, SideIndexBuilder>
@@ -38,23 +24,15 @@ export class ValidationRun {
     left: new PkOrdinalStore(),
     right: new PkOrdinalStore(),
   }
-  /** Closed models not compared yet. */
+  /** Closed models not compared yet (without streaming). */
   private readonly closed: Record<Side, Map<string, Instance[]>> = {
     left: new Map(),
     right: new Map(),
   }
-  /** The custom ordinal keys of closed models whose rows are all keyed, by ordinal - 1. */
-  private readonly closedKeys: Record<Side, Map<string, readonly string[]>> = {
-    left: new Map(),
-    right: new Map(),
-  }
-  /** Per side, per model read on it: its stream, or null when it is not streamed. */
-  private readonly streams: Record<Side, Map<string, Stream | null>> = {
-    left: new Map(),
-    right: new Map(),
-  }
-  /** Comparisons begun, and the index of the first pair left to compare. */
+  /** Comparisons begun, and the index of the first pair left to compare (without streaming). */
   private readonly partial = new Map<string, { comparison: PairwiseComparison; from: number }>()
+  /** When streaming: per model being read, its rows waiting for a partner and its comparison. */
+  private readonly pairings = new Map<string, Pairing>()
   private readonly finished: Record<Side, boolean> = { left: false, right: false }
   /** Models whose comparison asked for pk ordinals of a model of that side not read yet. */
   private waiting: { readonly side: Side; readonly on: string; readonly model: string }[] = []
@@ -65,6 +43,8 @@ export class ValidationRun {
   /** False once the rows can no longer matter: structural findings, or a side that failed. */
   private holding = true
   private voided = false
+  /** When streaming: the most rows of one model that waited for their partner at once. */
+  peakWaiting = 0
 
   /**
    * @param streaming close models as soon as their run of entries ends and compare rows as they
@@ -73,7 +53,7 @@ export class ValidationRun {
    */
   constructor(
     private readonly registry: ModelRegistry,
-    comparators: ComparatorMap,
+    private readonly comparators: ComparatorMap,
     private readonly streaming: boolean,
   ) {
     const builder = (side: Side) =>
@@ -82,7 +62,7 @@ export class ValidationRun {
         registry,
         comparators,
         {
-          closed: (model, rows, byPkOnly, keys) => this.closedModel(side, model, rows, byPkOnly, keys),
+          closed: (model, rows, byPkOnly) => this.closedModel(side, model, rows, byPkOnly),
           ...(streaming ? { row: (instance, key) => this.row(side, instance, key) } : {}),
         },
         streaming,
@@ -93,8 +73,10 @@ export class ValidationRun {
   }
 
   /**
-   * Streaming was wrong for these backups: a model's entries came in separate runs, or keyed
-   * rows could not be paired as they came. The result would be wrong; redo without streaming.
+   * Streaming was wrong for these backups: a model's entries came in separate runs, keyed rows
+   * did not pair by key, or a pair could not be compared as it came (a lookup of a model not read
+   * yet, a comparator that threw). The result would be wrong, or its error imprecise; redo
+   * without streaming.
    */
   get void(): boolean {
     return this.voided || this.builders.left.reopened || this.builders.right.reopened
@@ -145,17 +127,17 @@ export class ValidationRun {
     for (const model of this.closed[other].keys()) {
       if (!this.closed[side].has(model)) return this.stopHolding()
     }
+    for (const pairing of this.pairings.values()) {
+      if (!pairing.rows.isClosed(side)) return this.stopHolding()
+    }
     this.wake(side, undefined)
   }
 
   /** Stops keeping rows: what is left to learn is structural (counts, errors). */
   stopHolding(): void {
     this.holding = false
-    for (const side of ['left', 'right'] as const) {
-      this.closed[side].clear()
-      this.closedKeys[side].clear()
-      this.streams[side].clear()
-    }
+    for (const side of ['left', 'right'] as const) this.closed[side].clear()
+    this.pairings.clear()
     this.partial.clear()
     this.waiting = []
     this.results.clear()
@@ -218,130 +200,97 @@ export class ValidationRun {
     return this.builders.left.findings.length > 0 || this.builders.right.findings.length > 0
   }
 
-  private closedModel(
-    side: Side,
-    model: string,
-    rows: Instance[],
-    byPkOnly: boolean,
-    keys: readonly string[] | undefined,
-  ): void {
+  private closedModel(side: Side, model: string, rows: Instance[], byPkOnly: boolean): void {
     if (!this.holding) return
     if (this.structural()) return this.stopHolding()
     this.pks[side].add(model, rows, byPkOnly)
     const other = otherSide(side)
-    const stream = this.streams[side].get(model)
-    if (stream) this.endStream(model, stream, rows)
+    const pairing = this.pairings.get(model)
+    if (pairing) this.closePairing(side, model, pairing, rows.length)
     else {
       this.closed[side].set(model, rows)
-      if (keys) this.closedKeys[side].set(model, keys)
       if (this.closed[other].has(model)) this.compare(model)
       else if (this.finished[other]) return this.stopHolding()
     }
     if (this.holding) this.wake(side, model)
   }
 
-  /** A row of `side` has its ordinal or key: compares it at once when its model is streamed. */
-  private row(side: Side, instance: Instance, key: string | undefined): boolean {
-    if (!this.holding) return false
-    const model = instance.model
-    let stream = this.streams[side].get(model)
-    if (stream === undefined) {
-      stream = this.startStream(side, model)
-      this.streams[side].set(model, stream)
-    }
-    if (stream === null || stream.stoppedAt !== undefined) return false
+  /** When streaming: pairs a row of `side` with the other side's and compares them; takes it. */
+  private row(side: Side, instance: Instance, key: string | undefined): Instance {
+    const kept = standIn(instance)
+    if (!this.holding || this.voided) return kept
     if (this.structural()) {
       this.stopHolding()
-      return false
+      return kept
     }
-    const ordinal = stream.ordinals ? stream.ordinals.get(key!) : instance.ordinal
-    const other = ordinal === undefined ? undefined : stream.held[ordinal - 1]
-    if (ordinal === undefined || other === undefined) {
-      // A key the other side does not have, or has paired already: pairs by ordinal would differ.
-      if (stream.ordinals) this.voided = true
-      // More rows than the other side has.
-      else this.stopHolding()
-      return false
-    }
-    // Rows numbered by pk come in ordinal order: after a failure nothing more counts.
-    if (stream.failure === undefined || stream.ordinals) {
-      // Keyed rows get their ordinal when the model closes; it will be this one.
-      instance.ordinal = ordinal
-      const [left, right] = side === 'right' ? [other, instance] : [instance, other]
-      const comparison = stream.comparison
-      try {
-        this.comparer.comparePair(comparison, ordinal, left, right, this.context, this.waited)
-      } catch (error) {
-        if (this.takeWait() !== undefined) return this.stopStream(stream, ordinal)
-        if (!isHarnessError(error, 'COMPARATOR_FAILED')) throw error
-        if (stream.failure === undefined || ordinal < stream.failure.ordinal) {
-          stream.failure = { ordinal, error }
-        }
+    const model = instance.model
+    let pairing = this.pairings.get(model)
+    if (pairing === undefined) {
+      pairing = {
+        rows: new ModelPairing(),
+        comparison: this.comparer.start(model),
+        owners: [],
+        early: (this.comparators.get(model) ?? []).every(usesOrdinalOnlyInFindings),
+        held: [],
       }
-      const ordinals = stream.findingOrdinals
-      if (ordinals) while (ordinals.length < comparison.findings.length) ordinals.push(ordinal)
+      this.pairings.set(model, pairing)
     }
-    stream.held[ordinal - 1] = undefined
-    return true
-  }
-
-  private startStream(side: Side, model: string): Stream | null {
-    const other = otherSide(side)
-    const held = this.closed[other].get(model)
-    const registered = this.registry.get(model)
-    if (!held || !registered || this.partial.has(model)) return null
-    const keyed = registered.customOrdinal.length > 0
-    // Rows numbered by pk pair in file order, rows all keyed by key; a mix is held.
-    if (keyed && registered.rules.customOrdinalWhen) return null
-    const keys = this.closedKeys[other].get(model)
-    if (keyed && !keys) return null
-    return {
-      side,
-      held,
-      ordinals: keys ? new Map(keys.map((key, index) => [key, index + 1])) : undefined,
-      comparison: this.comparer.start(model),
-      findingOrdinals: keyed ? [] : undefined,
-      stoppedAt: undefined,
-      failure: undefined,
+    const pair = pairing.rows.add(side, instance, key, kept)
+    if (pair === undefined) {
+      this.peakWaiting = Math.max(this.peakWaiting, pairing.rows.waitingRows)
+      return kept
     }
+    if (key === undefined) this.comparePairing(pairing, pair, instance.ordinal)
+    // A keyed pair's ordinal comes when the model is closed: its findings are put on it then.
+    else if (pairing.early) this.comparePairing(pairing, pair, 0)
+    else pairing.held.push(pair)
+    return kept
   }
 
   /**
-   * A lookup had to wait: the rest of the model is compared once it is closed and the lookup
-   * can be answered. Keyed rows come in any order, so for them streaming is given up.
+   * Compares a pair as it comes. A lookup that must wait, or a comparator that throws, voids the
+   * streaming run: it is redone holding the rows, where both are handled in Sentry's order.
    */
-  private stopStream(stream: Stream, ordinal: number): boolean {
-    if (stream.ordinals) this.voided = true
-    else stream.stoppedAt = ordinal
-    return false
+  private comparePairing(pairing: Pairing, pair: RowPair, ordinal: number): void {
+    const { comparison, owners } = pairing
+    try {
+      this.comparer.comparePair(comparison, ordinal, pair.left.instance, pair.right.instance, this.context, this.waited)
+    } catch {
+      this.takeWait()
+      this.voided = true
+      return
+    }
+    while (owners.length < comparison.findings.length) owners.push(pair.left.standIn)
   }
 
-  private endStream(model: string, stream: Stream, rows: Instance[]): void {
-    const other = otherSide(stream.side)
-    this.streams[stream.side].set(model, null)
-    if (rows.length !== stream.held.length) return this.stopHolding()
-    if (stream.stoppedAt !== undefined && stream.failure === undefined) {
-      // Compare the rest the ordinary way, from where the stream stopped.
-      this.closed[stream.side].set(model, rows)
-      this.partial.set(model, { comparison: stream.comparison, from: stream.stoppedAt - 1 })
-      this.compare(model)
+  private closePairing(side: Side, model: string, pairing: Pairing, count: number): void {
+    pairing.rows.close(side, count)
+    if (!pairing.rows.closed) {
+      if (this.finished[otherSide(side)]) this.stopHolding()
       return
     }
-    this.closed[other].delete(model)
-    this.closedKeys[other].delete(model)
-    if (stream.failure) {
-      this.failures.set(model, stream.failure.error)
+    this.pairings.delete(model)
+    if (pairing.rows.unequalCounts) return this.stopHolding()
+    if (pairing.rows.unmatched) {
+      this.voided = true
       return
     }
-    const comparison = this.comparer.end(stream.comparison)
-    const ordinals = stream.findingOrdinals
-    if (ordinals && ordinals.length > 1) {
-      // Pairs came in the streamed side's order; findings go by ordinal, each pair's in order.
-      const order = ordinals.map((_, index) => index)
-      order.sort((a, b) => ordinals[a]! - ordinals[b]! || a - b)
-      const found = comparison.findings.slice()
-      order.forEach((from, to) => (comparison.findings[to] = found[from]!))
-    }
+    // Keyed pairs whose comparators may look at the ordinal, now that it is known.
+    pairing.held.sort((a, b) => a.left.standIn.ordinal - b.left.standIn.ordinal)
+    for (const pair of pairing.held) this.comparePairing(pairing, pair, pair.left.standIn.ordinal)
+    if (this.voided) return
+    const comparison = this.comparer.end(pairing.comparison)
+    // Findings go by ordinal (pairs completed in any order), each pair's in their order.
+    const { owners } = pairing
+    const found = comparison.findings.slice()
+    const order = found.map((_, index) => index)
+    order.sort((a, b) => owners[a]!.ordinal - owners[b]!.ordinal || a - b)
+    order.forEach((from, to) => {
+      const finding = found[from]!
+      const ordinal = owners[from]!.ordinal
+      comparison.findings[to] =
+        finding.on.ordinal === ordinal ? finding : { ...finding, on: { ...finding.on, ordinal } }
+    })
     this.results.set(model, comparison)
   }
 
@@ -380,9 +329,19 @@ export class ValidationRun {
     this.partial.delete(model)
     this.closed.left.delete(model)
     this.closed.right.delete(model)
-    this.closedKeys.left.delete(model)
-    this.closedKeys.right.delete(model)
   }
+}
+
+/** A model's rows being paired as they come, and the comparison of the pairs so far. */
+interface Pairing {
+  readonly rows: ModelPairing
+  readonly comparison: PairwiseComparison
+  /** Per finding, the left stand-in of its pair, whose ordinal is final once the model closes. */
+  readonly owners: Instance[]
+  /** Every comparator of the model uses `on.ordinal` only on findings: keyed pairs go at once. */
+  readonly early: boolean
+  /** Keyed pairs kept until the model closes, when `early` is false. */
+  readonly held: RowPair[]
 }
 
 function otherSide(side: Side): Side {
