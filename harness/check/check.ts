@@ -71,8 +71,8 @@ export interface CheckOptions {
   /**
    * Keep every row of the snapshot and of the export in each `SnapshotCheck`, as `--update`
    * needs them. When false, a snapshot without expectations is validated straight from the files,
-   * a model at a time, and only the rows its findings name are kept (all that reports show), so
-   * memory does not grow with the snapshot. Default: true.
+   * read side by side, and only the rows its findings name are kept (all that reports show), so
+   * memory does not grow with the snapshot's rows. Default: true.
    */
   readonly keepRows?: boolean
 }
