@@ -7,6 +7,7 @@ import type {
   FindingKind,
   InstanceId,
 } from './comparator.ts'
+import { usesOrdinalOnlyInFindings } from './comparator.ts'
 import { jsonEqual } from './json-values.ts'
 
 /**
@@ -134,6 +135,7 @@ export function checkComparatorCase(
     }
     if (found && testCase.compare)
       problems.push(...matchFindings('compare', found, testCase.compare, defaults))
+    if (found) problems.push(...ordinalPromiseProblems(comparator, on, found, rows, context))
     if (!jsonEqual(left.fields, testCase.left) || !jsonEqual(right.fields, testCase.right)) {
       problems.push('compare: changed its input rows (only scrub may)')
     }
@@ -204,4 +206,31 @@ function matchFindings(
     }
   })
   return problems
+}
+
+/**
+ * A comparator that declares `ordinalOnlyInFindings` must find the same with another ordinal,
+ * apart from `on` itself: `validate()` relies on it to compare keyed rows before their ordinal is
+ * known.
+ */
+function ordinalPromiseProblems(
+  comparator: Comparator,
+  on: InstanceId,
+  found: readonly ComparatorFinding[],
+  rows: () => readonly [ComparedRow, ComparedRow],
+  context: CompareContext | undefined,
+): string[] {
+  if (!usesOrdinalOnlyInFindings(comparator)) return []
+  const moved: InstanceId = { ...on, ordinal: (on.ordinal ?? 0) + 1_000 }
+  const [left, right] = rows()
+  let again: ComparatorFinding[]
+  try {
+    again = comparator.compare(moved, left, right, context)
+  } catch (error) {
+    return [`compare: declares ordinalOnlyInFindings but threw with another ordinal: ${String(error)}`]
+  }
+  const expected = found.map((f) => (jsonEqual(f.on, on) ? { ...f, on: moved } : f))
+  return jsonEqual(again, expected)
+    ? []
+    : ['compare: declares ordinalOnlyInFindings but finds otherwise when only `on.ordinal` changes']
 }

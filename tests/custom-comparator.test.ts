@@ -11,6 +11,7 @@ import type { Application } from '../harness/application/load-application.ts'
 import type { BackupEntry } from '../harness/backup/backup-entry.ts'
 import { HarnessError } from '../harness/errors.ts'
 import { validate } from '../harness/validate/index.ts'
+import { checkComparatorCase } from '../comparators/testing.ts'
 import { REPO_ROOT } from './support/processes.ts'
 import { readFixture, referenceApplication } from './support/reference-app.ts'
 // #region readme:comparator
@@ -126,6 +127,23 @@ describe('a comparator of our own in validate()', () => {
     expect(register).toThrow(
       'relocation metadata invalid: comparators (CaseInsensitiveComparator) names a field the model does not have (model sentry.team, field nickname)',
     )
+  })
+})
+
+describe('the ordinalOnlyInFindings promise', () => {
+  it('is held to by the table-test helper: the same findings whatever the ordinal', () => {
+    const peeking = defineComparator({
+      name: 'PeekingComparator',
+      fields: ['name'],
+      ordinalOnlyInFindings: true,
+      compare: (on, left, right) => (on.ordinal === 1 ? [finding('PeekingComparator', on, left, right, 'the first row')] : []),
+    })
+    const peekingCase = { name: 'peeks', left: { name: 'a' }, right: { name: 'a' }, compare: [{ kind: 'PeekingComparator' as const }] }
+    expect(checkComparatorCase(peeking, peekingCase)).toEqual([
+      'compare: declares ordinalOnlyInFindings but finds otherwise when only `on.ordinal` changes',
+    ])
+    const differing = { name: 'differs', left: { name: 'Backend' }, right: { name: 'Frontend' }, compare: [{ kind: 'CaseInsensitiveComparator' as const }] }
+    expect(checkComparatorCase(caseInsensitive('name'), differing)).toEqual([])
   })
 })
 
