@@ -1,6 +1,7 @@
 import type pg from 'pg'
 import type { RegistryModel } from '../application/model-registry.ts'
 import { quoteIdentifier } from '../database/database-names.ts'
+import { parseKey } from './import-errors.ts'
 
 /** A foreign key constraint taken off a table for the load, to be put back as it was. */
 interface DroppedConstraint {
@@ -14,8 +15,7 @@ export interface ForeignKeyViolation {
   readonly model: RegistryModel
   /** The refusing row's pk (a Global import keeps the backup's pks), when it could be found. */
   readonly pk: number | undefined
-  /** The column of the key, when PostgreSQL's detail names one. */
-  readonly column: string | undefined
+  /** PostgreSQL's error, whose detail holds the key. */
   readonly error: unknown
 }
 
@@ -36,9 +36,8 @@ export class DeferredForeignKeys {
     return this.#dropped.has(model)
   }
 
-  /** Takes the model's table's foreign key constraints off until `restore`. */
+  /** Takes the model's table's foreign key constraints off until `restore`; once per model. */
   async defer(client: pg.ClientBase, model: RegistryModel): Promise<void> {
-    if (this.#dropped.has(model)) return
     const table = quoteIdentifier(model.table)
     // conparentid = 0: a partition's copy of its parent's constraint goes with the parent's.
     const result = await client.query<DroppedConstraint>(
@@ -69,7 +68,7 @@ export class DeferredForeignKeys {
         await client.query(`ALTER TABLE ${table} ${adds.join(', ')}`)
       } catch (error) {
         await client.query('ROLLBACK TO SAVEPOINT roundtrip_foreign_keys')
-        return { model, ...(await refusingRow(client, model, error)), error }
+        return { model, pk: await refusingRow(client, model, error), error }
       }
       await client.query('RELEASE SAVEPOINT roundtrip_foreign_keys')
     }
@@ -79,20 +78,16 @@ export class DeferredForeignKeys {
 }
 
 /** The lowest pk holding the key of a detail like `Key (user_id)=(7) is not present in table …`. */
-async function refusingRow(
-  client: pg.ClientBase,
-  model: RegistryModel,
-  error: unknown,
-): Promise<{ pk: number | undefined; column: string | undefined }> {
+async function refusingRow(client: pg.ClientBase, model: RegistryModel, error: unknown): Promise<number | undefined> {
   const detail = (error as { detail?: unknown }).detail
-  const match = typeof detail === 'string' ? /^Key \(([^,()]+)\)=\((.*)\) is not present/.exec(detail) : null
-  if (!match) return { pk: undefined, column: undefined }
-  const column = match[1]!.replace(/^"|"$/g, '').replaceAll('""', '"')
+  const key = typeof detail === 'string' ? parseKey(detail, model) : undefined
+  if (!key) return undefined
   const pk = quoteIdentifier(model.pkColumn)
+  const where = key.columns.map((column, i) => `${quoteIdentifier(column)}::text = $${i + 1}`)
   const found = await client.query<{ pk: string }>(
-    `SELECT ${pk}::text AS pk FROM ${quoteIdentifier(model.table)} WHERE ${quoteIdentifier(column)}::text = $1 ORDER BY ${pk} LIMIT 1`,
-    [match[2]],
+    `SELECT ${pk}::text AS pk FROM ${quoteIdentifier(model.table)} WHERE ${where.join(' AND ')} ORDER BY ${pk} LIMIT 1`,
+    key.values,
   )
   const row = found.rows[0]
-  return { pk: row ? Number(row.pk) : undefined, column }
+  return row ? Number(row.pk) : undefined
 }

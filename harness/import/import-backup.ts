@@ -17,7 +17,7 @@ import { copyRows } from './copy-writer.ts'
 import { DeferredForeignKeys } from './deferred-foreign-keys.ts'
 import { FieldValueError, isPlainText, toColumnText } from './field-values.ts'
 import { buildAllowlists, hasFilters, type Allowlists, type FilterRequest } from './import-filters.ts'
-import { importError, integrityError, type ImportErrorPlace, type WrittenRow } from './import-errors.ts'
+import { importError, integrityError, refusedKeyError, type ImportErrorPlace, type WrittenRow } from './import-errors.ts'
 import {
   DROP_REASONS,
   SCOPE_MEMBERS,
@@ -362,12 +362,7 @@ class BatchWriter {
     await this.settle()
     await this.#indexes.dropAll(this.client)
     const violation = await this.#foreignKeys.restore(this.client)
-    if (violation) {
-      const { model, pk, column, error } = violation
-      const field = model.fields.find((f) => f.column === column)?.name
-      const reason = [describeError(error), (error as { detail?: string }).detail].filter(Boolean).join(': ')
-      throw importError('IntegrityError', { file: this.file, model: model.name, ...(pk !== undefined ? { pk } : {}), ...(field ? { field } : {}) }, reason, error)
-    }
+    if (violation) throw refusedKeyError(violation.error, this.file, violation.model, violation.pk)
   }
 
   /**

@@ -60,7 +60,7 @@ export type WrittenRow = PreparedRow & { readonly pk: number }
 export function integrityError(error: unknown, file: string, model: RegistryModel, rows: readonly WrittenRow[]): HarnessError {
   const pgError = error as { code?: string; detail?: string; column?: string }
   const integrity = pgError.code?.startsWith('23') ?? false
-  const reason = [describeError(error), pgError.detail].filter(Boolean).join(': ')
+  const reason = databaseReason(error)
   const key = integrity ? parseKey(pgError.detail ?? '', model) : undefined
   const copied = copyErrorPlace(error)
   const row = copied ? rows[copied.line - 1] : key ? findByKey(key, pgError.code === '23505', rows) : undefined
@@ -72,15 +72,36 @@ export function integrityError(error: unknown, file: string, model: RegistryMode
   return importError(integrity ? 'IntegrityError' : 'DatabaseError', place, reason, error)
 }
 
-/** The key of a detail like `Key (a, b)=(1, x) already exists`: field names (`pk` for the pk) and texts. */
-function parseKey(detail: string, model: RegistryModel) {
+/**
+ * An `IntegrityError` for a key refused after the load, when a foreign key constraint was put back
+ * (see `deferred-foreign-keys.ts`): the row is named by its pk, found afterwards, as no statement
+ * line points at it.
+ */
+export function refusedKeyError(error: unknown, file: string, model: RegistryModel, pk: number | undefined): HarnessError {
+  const detail = (error as { detail?: unknown }).detail
+  const key = typeof detail === 'string' ? parseKey(detail, model) : undefined
+  const field = key?.fields.find((f) => f !== undefined && f !== 'pk')
+  const place: ImportErrorPlace = { file, model: model.name, ...(pk !== undefined ? { pk } : {}), ...(field ? { field } : {}) }
+  return importError('IntegrityError', place, databaseReason(error), error)
+}
+
+/** PostgreSQL's message and its detail (which holds the key). */
+function databaseReason(error: unknown): string {
+  return [describeError(error), (error as { detail?: unknown }).detail].filter(Boolean).join(': ')
+}
+
+/**
+ * The key of a detail like `Key (a, b)=(1, x) already exists`: its columns, their field names
+ * (`pk` for the pk) and texts.
+ */
+export function parseKey(detail: string, model: RegistryModel) {
   const match = /^Key \((.+?)\)=\((.*)\) (already exists|is not present)/.exec(detail)
   if (!match) return undefined
   const columns = match[1]!.split(', ').map((c) => c.replace(/^"|"$/g, ''))
   const values = match[2]!.split(', ')
   const fields = columns.map((column) => (column === model.pkColumn ? 'pk' : fieldOfColumn(model, column)))
   const indices = fields.map((field) => (field === undefined || field === 'pk' ? -1 : model.fields.findIndex((f) => f.name === field)))
-  return { fields, values, indices }
+  return { columns, fields, values, indices }
 }
 
 function findByKey(key: NonNullable<ReturnType<typeof parseKey>>, duplicate: boolean, rows: readonly WrittenRow[]) {

@@ -54,7 +54,7 @@ export class ValidationRun {
   constructor(
     private readonly registry: ModelRegistry,
     private readonly comparators: ComparatorMap,
-    private readonly streaming: boolean,
+    streaming: boolean,
   ) {
     const builder = (side: Side) =>
       new SideIndexBuilder(
