@@ -12,7 +12,9 @@ import {
   readBackupEntries,
   readBackupFile,
   type RawBackupEntry,
+  type ReadBackupOptions,
 } from '../harness/backup/read-backup.ts'
+import { SharedParses } from '../harness/backup/shared-parses.ts'
 import {
   createBackupWriter,
   formatBackup,
@@ -378,7 +380,7 @@ function offsetOf(text: string, line: number, column: number): number {
 
 async function collect(
   source: string | NodeJS.ReadableStream,
-  options?: { file?: string; highWaterMark?: number },
+  options?: ReadBackupOptions,
 ): Promise<RawBackupEntry[]> {
   const entries: RawBackupEntry[] = []
   for await (const entry of readBackupEntries(source, options)) entries.push(entry)
@@ -558,6 +560,67 @@ describe('readBackupEntries across chunk boundaries', () => {
       if (entry.index === 1) break
     }
     expect(seen).toEqual([0, 1])
+  })
+})
+
+describe('readBackupEntries sharing parses between two readers', () => {
+  const entries = Array.from({ length: 40 }, (_, i) => ({
+    model: 'app.thing',
+    pk: i + 1,
+    fields: { name: `thing ${i} \u03a9`, nested: { at: [i, null] } },
+  }))
+  const original = formatBackup(entries)
+
+  /** Reads `lender` then `borrower` in turns of `turn` entries, as validate does. */
+  async function readInTurns(lender: string, borrower: string, cache: SharedParses, turn = 3) {
+    const lent = readBackupEntries(Readable.from([lender]), { shareParses: { cache, as: 'lend' } })
+    const borrowed = readBackupEntries(Readable.from([borrower]), { shareParses: { cache, as: 'borrow' } })
+    const out = { lent: [] as RawBackupEntry[], borrowed: [] as RawBackupEntry[] }
+    for (let done = 0; done < 2; ) {
+      done = 0
+      for (const [reader, into] of [[lent, out.lent], [borrowed, out.borrowed]] as const) {
+        let n = 0
+        for (; n < turn; n++) {
+          const next = await reader.next()
+          if (next.done) break
+          into.push(next.value)
+        }
+        if (n < turn) done++
+      }
+    }
+    return out
+  }
+
+  it('hands the borrower the lender’s value for the same text at the same index', async () => {
+    const cache = new SharedParses()
+    const { lent, borrowed } = await readInTurns(original, original, cache)
+    expect(borrowed.map((e) => e.value)).toEqual(entries)
+    borrowed.forEach((entry, i) => expect(entry.value).toBe(lent[i]!.value))
+    expect(cache.borrowed).toBe(entries.length)
+  })
+
+  it('parses for itself an entry whose text differs, or that moved to another index', async () => {
+    const changed = entries.map((e) => structuredClone(e))
+    changed[5]!.fields.name = 'renamed'
+    changed.splice(20, 0, { model: 'app.thing', pk: 99, fields: { name: 'inserted', nested: { at: [] } } })
+    const cache = new SharedParses()
+    const { lent, borrowed } = await readInTurns(original, formatBackup(changed), cache)
+    expect(borrowed.map((e) => e.value)).toEqual(changed)
+    expect(borrowed.map((e) => e.text)).toEqual(changed.map((e) => formatBackup([e]).slice(4, -2)))
+    // Before the change and between it and the insertion: shared; from there on every index holds
+    // its neighbour's text, so nothing is.
+    const shared = borrowed.flatMap((entry, i) => (entry.value === lent[i]?.value ? [i] : []))
+    expect(shared).toEqual([...Array(20).keys()].filter((i) => i !== 5))
+    expect(cache.borrowed).toBe(19)
+  })
+
+  it('keeps only its latest entries: a borrower far behind parses for itself', async () => {
+    const cache = new SharedParses(8)
+    const { lent } = await readInTurns(original, '[]', cache, 1000)
+    const late = await collect(Readable.from([original]), { shareParses: { cache, as: 'borrow' } })
+    expect(late.map((e) => e.value)).toEqual(entries)
+    const shared = late.flatMap((entry, i) => (entry.value === lent[i]!.value ? [i] : []))
+    expect(shared).toEqual([32, 33, 34, 35, 36, 37, 38, 39])
   })
 })
 

@@ -235,6 +235,22 @@ describe('validate() of two files read side by side', () => {
     expect(kinds).toEqual(new Set(['sentry.user UnequalJSON', 'sentry.organizationmember UnequalJSON']))
   })
 
+  it('parses once a text both files hold at the same place, and finds every change', async () => {
+    let users = 0
+    const changed = big.map((e) => {
+      if (e.model === 'sentry.user' && users++ % 101 === 0) return { ...e, fields: { ...e.fields, is_active: false } }
+      if (e.model === 'sentry.projectkey' && e.pk % 7 === 0) return { ...e, fields: { ...e.fields, label: 'other' } }
+      return e
+    })
+    const unchanged = changed.filter((e, i) => e === big[i]).length
+    const streamed = await streamFiles(await write(big, false), await write(changed, false), app.registry, defaults)
+    expect(streamed!.sharedParses).toBe(unchanged)
+    expect(unchanged).toBeLessThan(big.length)
+    const expected = validate(big, changed, { registry: app.registry, comparators: straightforward(defaults) })
+    expect(streamed!.result).toEqual(expected)
+    expect(new Set(expected.findings.map((f) => f.on.model))).toEqual(new Set(['sentry.user', 'sentry.projectkey']))
+  })
+
   it('reads again holding every row when keyed rows do not pair by key', async () => {
     // One username changed: the user's key is gone from the right side, so pairs by ordinal shift.
     let users = 0

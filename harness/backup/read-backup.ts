@@ -2,6 +2,7 @@ import { isAscii } from 'node:buffer'
 import type { BackupEntry } from './backup-entry.ts'
 import { createReadStream } from 'node:fs'
 import { HarnessError, isHarnessError } from '../errors.ts'
+import type { SharedParses } from './shared-parses.ts'
 
 /**
  * Streaming reader of a backup file: one top-level JSON array of `{model, pk, fields}` objects
@@ -38,6 +39,12 @@ export interface ReadBackupOptions {
   readonly highWaterMark?: number
   /** Called with the running total of bytes read, once per chunk (for progress displays). */
   readonly onBytes?: (bytesRead: number) => void
+  /**
+   * Parsed entries shared with a reader of a file listing the same entries: `lend` offers this
+   * reader's, `borrow` takes an equal entry's value from there instead of parsing it again (the
+   * same object, which neither caller may change).
+   */
+  readonly shareParses?: { readonly cache: SharedParses; readonly as: 'lend' | 'borrow' }
 }
 
 // Large reads amortise the per-chunk work (decoding, slicing) without hurting the memory bound.
@@ -82,7 +89,7 @@ class BackupEntryIterator implements AsyncGenerator<RawBackupEntry, undefined, u
     private readonly options: ReadBackupOptions,
   ) {
     this.file = options.file ?? (typeof source === 'string' ? source : '<stream>')
-    this.input = new Utf8Input(this.file, new BackupScanner(this.file))
+    this.input = new Utf8Input(this.file, new BackupScanner(this.file, options.shareParses))
   }
 
   next(): Promise<IteratorResult<RawBackupEntry, undefined>> {
@@ -426,7 +433,10 @@ class BackupScanner {
 
   private out: RawBackupEntry[] = []
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly shareParses: ReadBackupOptions['shareParses'],
+  ) {}
 
   push(s: string): RawBackupEntry[] {
     this.out = []
@@ -565,7 +575,7 @@ class BackupScanner {
     const text = s.slice(i, end)
     let value: unknown
     try {
-      value = JSON.parse(text)
+      value = this.parse(text)
     } catch {
       // Not this layout after all (or a real error, which the slow scan reports precisely); stop
       // guessing so a foreign layout cannot make every element parse a long wrong slice.
@@ -609,7 +619,7 @@ class BackupScanner {
           const text = this.elementTextUpTo(i + 1)
           let value: unknown
           try {
-            value = JSON.parse(text)
+            value = this.parse(text)
           } catch (error) {
             this.elementError(text, error)
           }
@@ -622,6 +632,16 @@ class BackupScanner {
     }
     this.inString = inString
     return -1
+  }
+
+  /** `JSON.parse` of the current element, unless the reader it borrows from has parsed the same text. */
+  private parse(text: string): unknown {
+    const share = this.shareParses
+    if (share === undefined) return JSON.parse(text)
+    if (share.as === 'borrow') return share.cache.borrow(this.index, text) ?? JSON.parse(text)
+    const value = JSON.parse(text)
+    share.cache.lend(this.index, text, value)
+    return value
   }
 
   private elementTextUpTo(end: number): string {

@@ -36,7 +36,7 @@ export interface ModelComparison {
  * - standard scrubs are not run: what they would remove is known from their fields, so the rows
  *   stay untouched, the final diff skips the covered fields, and the diff text is only built for
  *   rows that differ;
- * - rows with the same entry text skip the per-field checks altogether.
+ * - rows with the same entry text, or the very same fields, skip the per-field checks altogether.
  * Models with a comparator whose scrub is its own go the straightforward way, on copies.
  */
 export class ModelComparer {
@@ -87,7 +87,9 @@ export class ModelComparer {
         comparison.instances++
         return
       }
-      const same = left.text !== undefined && left.text === right.text
+      // One fields object for both (a text parsed once for both sides), or one entry text.
+      const same =
+        left.fields === right.fields || (left.text !== undefined && left.text === right.text)
       comparison.fields += same ? ownKeyCount(left.fields) : fieldCount(left.fields, right.fields)
       runComparators(plan, { model, ordinal }, left, right, context, findings, same)
       // A lookup that had to wait, even if a comparator caught its throw: the pair is redone.

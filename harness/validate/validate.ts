@@ -2,6 +2,7 @@ import { defaultComparators, type ComparatorMap } from '../../comparators/defaul
 import type { ModelRegistry } from '../application/model-registry.ts'
 import type { BackupEntry } from '../backup/backup-entry.ts'
 import { readBackupEntries, type RawBackupEntry } from '../backup/read-backup.ts'
+import { SharedParses } from '../backup/shared-parses.ts'
 import { HarnessError, isHarnessError } from '../errors.ts'
 import type { ComparatorFinding } from '../findings/comparator-findings.ts'
 import type { Side } from './instance-index.ts'
@@ -81,7 +82,8 @@ export function validate(
  * `validate()` for backups that may not fit in memory. Two files are read side by side, a few
  * hundred entries of each in turn, and each row is compared as soon as its partner on the other
  * side has been read, so two files listing their rows in the same order hold almost nothing
- * (`ModelPairing`). Files for which that goes wrong (a model in separate runs, keyed rows that do
+ * (`ModelPairing`), and an entry whose text the left side has at the same index is parsed once
+ * (`SharedParses`). Files for which that goes wrong (a model in separate runs, keyed rows that do
  * not pair by key, a lookup of a model not read yet) are read again holding everything. Entries
  * given as iterables are read left first.
  * @throws HarnessError `BACKUP_INVALID` with `context.side` (and the file's line and column when
@@ -115,10 +117,15 @@ export async function streamFiles(
   comparators: ComparatorMap,
 ): Promise<StreamedValidation | undefined> {
   const run = new ValidationRun(registry, comparators, true)
-  const sides: Record<Side, SideReader> = {
-    left: { file: leftFile, entries: readBackupEntries(leftFile), next: undefined, done: false },
-    right: { file: rightFile, entries: readBackupEntries(rightFile), next: undefined, done: false },
-  }
+  // The right side of a round trip mostly repeats the left's entries: parse each text once.
+  const cache = new SharedParses()
+  const reader = (file: string, as: 'lend' | 'borrow'): SideReader => ({
+    file,
+    entries: readBackupEntries(file, { shareParses: { cache, as } }),
+    next: undefined,
+    done: false,
+  })
+  const sides: Record<Side, SideReader> = { left: reader(leftFile, 'lend'), right: reader(rightFile, 'borrow') }
   let rightFailure: unknown
   // Whether the side has read its current run of one model to the end (the next entry is of
   // another model); it then waits for the other side, so that both close their models together.
@@ -152,7 +159,7 @@ export async function streamFiles(
     await sides.right.entries.return(undefined)
   }
   if (rightFailure !== undefined) throw rightFailure
-  return { result: run.result(), peakWaiting: run.peakWaiting }
+  return { result: run.result(), peakWaiting: run.peakWaiting, sharedParses: cache.borrowed }
 }
 
 /** A validation of two files that streamed to the end, and what it held. */
@@ -160,6 +167,8 @@ export interface StreamedValidation {
   readonly result: ValidateResult
   /** The most rows of one model that waited at once for their partner on the other side. */
   readonly peakWaiting: number
+  /** Right-side entries not parsed again: the left side has the same text at the same index. */
+  readonly sharedParses: number
 }
 
 const SIDES: readonly Side[] = ['left', 'right']
