@@ -394,6 +394,37 @@ describe('validate: beyond Sentry', () => {
     ])
   })
 
+  it('lists structural findings in the order of the rows that gave them, duplicates found at close included', async () => {
+    const rows = [
+      withPk(option, 1, { key: 'a' }),
+      withPk(integration, 1),
+      withPk(option, 2, { key: 'a' }),
+      withPk(integration, 3),
+      withPk(integration, 2),
+      withPk(option, 3, { key: 'b' }),
+      withPk(option, 4, { key: 'a' }),
+    ]
+    const sideOf = (pks: readonly [number, number, number], side: 'left' | 'right') =>
+      pks.map((pk, i) => ({
+        kind: i === 1 ? 'UnorderedInput' : 'DuplicateCustomOrdinal',
+        pk,
+        side,
+      }))
+    const expected = [...sideOf([2, 2, 4], 'left'), ...sideOf([2, 2, 4], 'right')]
+    const shape = (found: readonly ComparatorFinding[]) =>
+      found.map(({ kind, left_pk, right_pk }) => ({
+        kind,
+        pk: left_pk ?? right_pk,
+        side: left_pk === null ? 'right' : 'left',
+      }))
+    expect(shape(run(rows, rows))).toEqual(expected)
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-validate-order-'))
+    const file = path.join(dir, 'rows.json')
+    await writeFile(file, JSON.stringify(rows, null, 2))
+    const streamed = await validateBackups(file, file, { registry: app.registry })
+    expect(shape(streamed.findings)).toEqual(expected)
+  })
+
   it('reports datetime-millis.json against its export as one UnequalJSON on option 2 (spec §7.2)', async () => {
     const left = await readFixture('datetime-millis.json')
     const right = left.map((e) => ({
