@@ -394,6 +394,24 @@ describe('validate: beyond Sentry', () => {
     ])
   })
 
+  it('looks through users listed in any pk order, or with a pk given twice', () => {
+    const emails = (pkOf: (username: string) => number) =>
+      ['ann', 'bob', 'cy'].map((name, i) => userEmail(i + 1, pkOf(name), name))
+    const pkOf = (users: BackupEntry[]) => (name: string) =>
+      users.findLast((u) => u.fields.username === name)!.pk
+    const ascending = [user(1, 'ann'), user(2, 'bob'), user(3, 'cy')]
+    const unordered = [user(3, 'cy'), user(1, 'ann'), user(2, 'bob')]
+    expect(run([...ascending, ...emails(pkOf(ascending))], [...unordered, ...emails(pkOf(unordered))])).toEqual([])
+    const repeated = [user(1, 'ann'), user(2, 'zed'), user(3, 'cy'), user(2, 'bob')]
+    expect(run([...repeated, ...emails(pkOf(repeated))], [...repeated, ...emails(pkOf(repeated))])).toEqual([])
+    // Bob's e-mail pointing at cy instead is seen, whatever the order the users came in.
+    for (const users of [ascending, unordered, repeated]) {
+      const right = emails(pkOf(users)).map((e, i) => (i === 1 ? { ...e, fields: { ...e.fields, user: pkOf(users)('cy') } } : e))
+      const found = run([...users, ...emails(pkOf(users))], [...users, ...right])
+      expect(found.map((f) => f.on.model)).toContain('sentry.useremail')
+    }
+  })
+
   it('lists structural findings in the order of the rows that gave them, duplicates found at close included', async () => {
     const rows = [
       withPk(option, 1, { key: 'a' }),

@@ -6,6 +6,7 @@ import type { ModelRegistry, RegistryModel } from '../application/model-registry
 import { entryShapeProblem } from '../backup/backup-entry.ts'
 import { HarnessError } from '../errors.ts'
 import type { ComparatorFinding } from '../findings/comparator-findings.ts'
+import { Usernames } from './usernames.ts'
 
 /**
  * Step 2 of `validate()` (spec §4.1) for one side: every row gets an ordinal within its model, so
@@ -111,7 +112,7 @@ export class SideIndexBuilder {
   private readonly findingSeqs: number[] = []
   /** Rows numbered or keyed so far. */
   private seq = 0
-  private readonly usernames = new Map<unknown, unknown>()
+  private readonly usernames = new Usernames()
   /** Keyed rows that name a user not seen yet (the file lists them before their user). */
   private readonly waiting: Waiting[] = []
   private readonly usersModel: string | undefined
@@ -330,11 +331,13 @@ export class SideIndexBuilder {
     final: boolean,
   ): boolean {
     const fields = state.model.customOrdinal
-    const key: unknown[] = []
+    // Sized up front: an array grown by push keeps room for 16 values, and the key of every
+    // keyed row is held until its model is closed.
+    const key = new Array<unknown>(fields.length)
     for (let i = 0; i < fields.length; i++) {
       const value = instance.fields[fields[i]!]
       if (!state.throughUser[i] || value === null || value === undefined) {
-        key.push(value)
+        key[i] = value
         continue
       }
       if (!this.usernames.has(value)) {
@@ -346,7 +349,7 @@ export class SideIndexBuilder {
           'Custom ordinals look through foreign keys to users to their usernames, so every user they point at must be in the same backup',
         )
       }
-      key.push(this.usernames.get(value))
+      key[i] = this.usernames.get(value)
     }
     state.firstKeyed ??= this.arrivals++
     const kept = this.events.row ? (this.events.row(instance, keyText(key)) ?? instance) : instance
