@@ -39,7 +39,12 @@ export class SharedParses {
     const slot = index & this.mask
     if (this.indexes[slot] !== index || this.texts[slot] !== text) return undefined
     this.borrowed++
-    return this.values[slot]
+    const value = this.values[slot]
+    // Each index is read once: let go of the entry now rather than when the ring comes round.
+    this.indexes[slot] = -1
+    this.texts[slot] = undefined
+    this.values[slot] = undefined
+    return value
   }
 }
 
