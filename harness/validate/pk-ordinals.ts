@@ -1,4 +1,5 @@
 import type { PrimaryKeyOrdinals } from '../../comparators/comparator.ts'
+import { indexOfSorted } from './binary-search.ts'
 import type { Instance } from './instance-index.ts'
 
 /**
@@ -118,17 +119,9 @@ class SortedLookup implements PkLookup {
 
   ordinalOf(pk: unknown): number | undefined {
     if (typeof pk !== 'number') return undefined
-    const pks = this.pks
-    let low = 0
-    let high = pks.length - 1
-    while (low <= high) {
-      const middle = (low + high) >>> 1
-      const value = pks[middle]!
-      if (value === pk) return this.ordinals ? this.ordinals[middle] : middle + 1
-      if (value < pk) low = middle + 1
-      else high = middle - 1
-    }
-    return undefined
+    const index = indexOfSorted(this.pks, pk)
+    if (index < 0) return undefined
+    return this.ordinals ? this.ordinals[index] : index + 1
   }
 }
 

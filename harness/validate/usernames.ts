@@ -1,3 +1,5 @@
+import { indexOfSorted } from './binary-search.ts'
+
 /**
  * User pk → username, for custom ordinals that look through foreign keys to users. Held for a
  * whole side, so kept small: users come in ascending pk order in every export, and two arrays
@@ -43,17 +45,6 @@ export class Usernames {
   }
 
   private indexOf(pk: unknown): number {
-    if (typeof pk !== 'number') return -1
-    const pks = this.pks
-    let low = 0
-    let high = pks.length - 1
-    while (low <= high) {
-      const middle = (low + high) >>> 1
-      const value = pks[middle]!
-      if (value === pk) return middle
-      if (value < pk) low = middle + 1
-      else high = middle - 1
-    }
-    return -1
+    return typeof pk === 'number' ? indexOfSorted(this.pks, pk) : -1
   }
 }
