@@ -1,11 +1,11 @@
 import type { ComparedRow } from '../../comparators/comparator.ts'
 import type { ComparatorMap } from '../../comparators/default-comparators.ts'
-import { compareSequences } from '../../comparators/json-values.ts'
 import { pythonTupleRepr } from '../../comparators/python-text.ts'
 import type { ModelRegistry, RegistryModel } from '../application/model-registry.ts'
 import { entryShapeProblem } from '../backup/backup-entry.ts'
 import { HarnessError } from '../errors.ts'
 import type { ComparatorFinding } from '../findings/comparator-findings.ts'
+import { KeyedRows } from './keyed-rows.ts'
 import { Usernames } from './usernames.ts'
 
 /**
@@ -56,13 +56,6 @@ const NOTHING_SCRUBBED: Record<string, unknown> = Object.freeze({}) as Record<st
 
 const MODEL_NAME = /^[^.\s]+\.[^.\s]+$/
 
-interface Keyed {
-  readonly key: readonly unknown[]
-  readonly instance: Instance
-  /** When the row was numbered or keyed on this side: orders the findings it may give. */
-  readonly seq: number
-}
-
 interface Waiting {
   readonly state: ModelState
   readonly instance: Instance
@@ -76,11 +69,11 @@ interface ModelState {
   /** Rows numbered by pk, in file order. */
   byPk: Instance[]
   /**
-   * Keyed rows in the order they were keyed; sorted by key when the model is closed, which is
-   * also when rows with the same key are found (an array and one sort cost far less than a Map
-   * of every key: 0.6 µs a row on 1M generated rows, and a quarter of the memory they hold).
+   * Keyed rows; sorted by key when the model is closed, which is also when rows with the same
+   * key are found (arrays and one sort cost far less than a Map of every key: 0.6 µs a row on
+   * 1M generated rows, and a quarter of the memory they hold).
    */
-  keyed: Keyed[]
+  keyed: KeyedRows
   /** For each custom ordinal field, whether it is a foreign key to the user model. */
   readonly throughUser: readonly boolean[]
   /** For each custom ordinal field, how an obfuscating comparator shortens it, if one covers it. */
@@ -243,7 +236,11 @@ export class SideIndexBuilder {
     const rows = state.byPk
     const byPkOnly = state.keyed.length === 0
     if (!byPkOnly) {
-      for (const { instance } of this.sortKeyed(state)) {
+      const lastWins = state.model.rules.duplicateOrdinal === 'lastWins'
+      const sorted = state.keyed.takeSorted((key, instance, seq) => {
+        if (!lastWins) this.duplicate(state, key, instance, seq)
+      })
+      for (const instance of sorted) {
         instance.ordinal = rows.length + 1
         rows.push(instance)
       }
@@ -251,33 +248,11 @@ export class SideIndexBuilder {
     state.count = rows.length
     // The model is handed over: nothing of its rows stays here.
     state.byPk = []
-    state.keyed = []
     if (rows.length > 0) this.events.closed(state.model.name, rows, byPkOnly)
   }
 
-  /**
-   * The model's keyed rows sorted by key, one per key: of rows with the same key the last keyed
-   * wins, in the place of the first, as in a Map filled in that order. Each later one is a
-   * `DuplicateCustomOrdinal` unless the model declares `lastWins`.
-   */
-  private sortKeyed(state: ModelState): Keyed[] {
-    // Stable: rows with the same key stay in the order they were keyed. Keys that compare equal
-    // have the same `keyText` (compareJson is 0 exactly for values printing alike), so rows
-    // sharing a key end up next to each other.
-    const sorted = state.keyed.sort((a, b) => compareSequences(a.key, b.key))
-    let kept = 0
-    for (let i = 0; i < sorted.length; i++) {
-      const row = sorted[i]!
-      if (kept > 0 && compareSequences(sorted[kept - 1]!.key, row.key) === 0) {
-        if (state.model.rules.duplicateOrdinal !== 'lastWins') this.duplicate(state, row)
-        sorted[kept - 1] = row
-      } else sorted[kept++] = row
-    }
-    sorted.length = kept
-    return sorted
-  }
-
-  private duplicate(state: ModelState, { key, instance, seq }: Keyed): void {
+  /** A keyed row whose key an earlier row of the model has: a `DuplicateCustomOrdinal`. */
+  private duplicate(state: ModelState, key: readonly unknown[], instance: Instance, seq: number): void {
     // Values an obfuscating comparator covers are shown shortened, like everywhere else.
     const shown = key.map((value, i) =>
       state.throughUser[i] ? value : (state.shorten[i]?.(value) ?? value),
@@ -353,7 +328,7 @@ export class SideIndexBuilder {
     }
     state.firstKeyed ??= this.arrivals++
     const kept = this.events.row ? (this.events.row(instance, keyText(key)) ?? instance) : instance
-    state.keyed.push({ key, instance: kept, seq: this.seq++ })
+    state.keyed.add(key, kept, this.seq++)
     return true
   }
 
@@ -380,7 +355,7 @@ export class SideIndexBuilder {
       model,
       maxPk: undefined,
       byPk: [],
-      keyed: [],
+      keyed: new KeyedRows(model.customOrdinal.length),
       throughUser: model.customOrdinal.map(
         (field) =>
           this.usersModel !== undefined &&

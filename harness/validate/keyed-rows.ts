@@ -1,0 +1,61 @@
+import { compareJson } from '../../comparators/json-values.ts'
+import type { Instance } from './instance-index.ts'
+
+/**
+ * The keyed rows of one model on one side, held until the model is closed and they can be
+ * numbered in key order. Flat arrays rather than an object and a key array per row: every keyed
+ * row of a model is held at once, 132k rows a side at the peak of a 1M-row validate.
+ */
+export class KeyedRows {
+  private rows: Instance[] = []
+  /** Row i's key is `keys[i * width]` to `keys[i * width + width - 1]`. */
+  private keys: unknown[] = []
+  /** When each row was keyed on its side: orders the findings it may give. */
+  private seqs: number[] = []
+
+  /** @param width how many fields the model's custom ordinal has */
+  constructor(private readonly width: number) {}
+
+  get length(): number {
+    return this.rows.length
+  }
+
+  add(key: readonly unknown[], row: Instance, seq: number): void {
+    this.rows.push(row)
+    for (let i = 0; i < this.width; i++) this.keys.push(key[i])
+    this.seqs.push(seq)
+  }
+
+  /**
+   * The rows sorted by key (Python's tuple order), one per key, and forgets them: of rows with
+   * the same key the last added wins, in the place of the first, as in a Map filled in that
+   * order; `repeated` hears of each later one.
+   */
+  takeSorted(repeated: (key: readonly unknown[], row: Instance, seq: number) => void): Instance[] {
+    const { rows, keys, seqs, width } = this
+    this.rows = []
+    this.keys = []
+    this.seqs = []
+    const compare = (a: number, b: number): number => {
+      for (let i = 0; i < width; i++) {
+        const order = compareJson(keys[a * width + i], keys[b * width + i])
+        if (order !== 0) return order
+      }
+      return 0
+    }
+    // Stable: rows with the same key stay in the order they were added. Keys that compare equal
+    // print alike (compareJson is 0 exactly for such values), so they end up next to each other.
+    const order = rows.map((_, index) => index)
+    order.sort(compare)
+    const sorted: Instance[] = []
+    let last = -1
+    for (const index of order) {
+      if (last >= 0 && compare(last, index) === 0) {
+        repeated(keys.slice(index * width, index * width + width), rows[index]!, seqs[index]!)
+        sorted[sorted.length - 1] = rows[index]!
+      } else sorted.push(rows[index]!)
+      last = index
+    }
+    return sorted
+  }
+}
