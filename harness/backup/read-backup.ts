@@ -634,7 +634,7 @@ class BackupScanner {
     return -1
   }
 
-  /** `JSON.parse` of the current element, unless the reader it borrows from has parsed the same text. */
+  /** `JSON.parse` of the current element, unless the reader it borrows from parsed the same text. */
   private parse(text: string): unknown {
     const share = this.shareParses
     if (share === undefined) return JSON.parse(text)

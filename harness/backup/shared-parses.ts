@@ -34,7 +34,7 @@ export class SharedParses {
     this.values[slot] = value
   }
 
-  /** The lender's value for entry `index`, if the lender read the same text there; else undefined. */
+  /** The lender's value for entry `index` if it read the same text there, else undefined. */
   borrow(index: number, text: string): unknown {
     const slot = index & this.mask
     if (this.indexes[slot] !== index || this.texts[slot] !== text) return undefined

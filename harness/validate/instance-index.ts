@@ -251,7 +251,12 @@ export class SideIndexBuilder {
   }
 
   /** A keyed row whose key an earlier row of the model has: a `DuplicateCustomOrdinal`. */
-  private duplicate(state: ModelState, key: readonly unknown[], instance: Instance, seq: number): void {
+  private duplicate(
+    state: ModelState,
+    key: readonly unknown[],
+    instance: Instance,
+    seq: number,
+  ): void {
     // Values an obfuscating comparator covers are shown shortened, like everywhere else.
     const shown = key.map((value, i) =>
       state.throughUser[i] ? value : (state.shorten[i]?.(value) ?? value),

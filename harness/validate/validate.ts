@@ -125,7 +125,10 @@ export async function streamFiles(
     next: undefined,
     done: false,
   })
-  const sides: Record<Side, SideReader> = { left: reader(leftFile, 'lend'), right: reader(rightFile, 'borrow') }
+  const sides: Record<Side, SideReader> = {
+    left: reader(leftFile, 'lend'),
+    right: reader(rightFile, 'borrow'),
+  }
   let rightFailure: unknown
   // Whether the side has read its current run of one model to the end (the next entry is of
   // another model); it then waits for the other side, so that both close their models together.
