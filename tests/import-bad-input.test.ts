@@ -1,13 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Application } from '../harness/application/load-application.ts'
-import type { DatabaseServer } from '../harness/database/database-server.ts'
+import { describe, expect, it } from 'vitest'
 import { HarnessError } from '../harness/errors.ts'
 import { importBackup } from '../harness/import/import-backup.ts'
 import { readFile } from 'node:fs/promises'
 import { writeTempBackup } from './support/backup-io.ts'
 import { runCli } from './support/cli.ts'
-import { databaseFingerprint, fixturePath, readFixture, referenceApplication, type Entry } from './support/reference-app.ts'
-import { cloneReferenceDatabase, connectSharedServer } from './support/shared-server.ts'
+import { databaseFingerprint, fixturePath, readFixture, type Entry } from './support/reference-app.ts'
+import { cloneReferenceDatabase, useReferenceServer } from './support/shared-server.ts'
 
 interface BadInput {
   readonly name: string
@@ -124,21 +122,15 @@ const CASES: BadInput[] = [
 ]
 
 describe('bad input is refused with a clear error, and the database is left as it was', () => {
-  let server: DatabaseServer
-  let app: Application
-  beforeAll(async () => {
-    server = await connectSharedServer()
-    app = await referenceApplication()
-  })
-  afterAll(() => server.dispose())
+  const shared = useReferenceServer()
 
   it.concurrent.each(CASES)('$name', async ({ backup, code, kind, message, context }) => {
-    await using db = await cloneReferenceDatabase(server)
-    await importBackup({ application: app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
+    await using db = await cloneReferenceDatabase(shared.server)
+    await importBackup({ application: shared.app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
     const before = await databaseFingerprint(db.url)
     const file = await writeTempBackup(await backup())
     // A Global import would empty the tables first: the rollback must undo that too.
-    const error = await importBackup({ application: app, databaseUrl: db.url, source: file }).catch((e: unknown) => e)
+    const error = await importBackup({ application: shared.app, databaseUrl: db.url, source: file }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(HarnessError)
     const harnessError = error as HarnessError
     expect(harnessError.code).toBe(code)
@@ -160,8 +152,8 @@ describe('bad input is refused with a clear error, and the database is left as i
   })
 
   it('refuses a database whose schema lacks the migrations, naming them', async () => {
-    await using db = await server.createDatabase()
-    const error = (await importBackup({ application: app, databaseUrl: db.url, source: fixturePath('single-option.json') }).catch((e: unknown) => e)) as HarnessError
+    await using db = await shared.server.createDatabase()
+    const error = (await importBackup({ application: shared.app, databaseUrl: db.url, source: fixturePath('single-option.json') }).catch((e: unknown) => e)) as HarnessError
     expect(error.code).toBe('IMPORT_FAILED')
     expect(error.context.kind).toBe('SchemaNotReady')
     expect(error.message).toMatch(/^import refused: the database schema is not the application's \(missing migrations \d{14}_init, \d{14}_environment_display_name\)/)

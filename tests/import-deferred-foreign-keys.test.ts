@@ -9,8 +9,8 @@ import { importBackup } from '../harness/import/import-backup.ts'
 import { applyMigrations } from '../harness/schema/migrator.ts'
 import { generateSnapshot } from '../bench/generate-snapshot.ts'
 import { writeTempBackup } from './support/backup-io.ts'
-import { databaseFingerprint, query, referenceApplication, type Entry } from './support/reference-app.ts'
-import { cloneReferenceDatabase, connectSharedServer } from './support/shared-server.ts'
+import { databaseFingerprint, query, type Entry } from './support/reference-app.ts'
+import { cloneReferenceDatabase, connectSharedServer, useReferenceServer } from './support/shared-server.ts'
 
 // A Global import takes a big table's foreign keys off for the load and puts them back after it,
 // so that they are checked with one join instead of once per row. These tests hold it to: the same
@@ -35,24 +35,18 @@ async function foreignKeys(url: string): Promise<string[]> {
 }
 
 describe('foreign keys checked after the load (Global import)', () => {
-  let server: DatabaseServer
-  let app: Application
-  beforeAll(async () => {
-    server = await connectSharedServer()
-    app = await referenceApplication()
-  })
-  afterAll(() => server.dispose())
+  const shared = useReferenceServer()
 
   it('stores the same rows as row-by-row checks and puts every constraint back as it was', async () => {
     const snapshot = await generated(3_000)
-    await using checkedPerRow = await cloneReferenceDatabase(server)
-    await using checkedAfter = await cloneReferenceDatabase(server)
+    await using checkedPerRow = await cloneReferenceDatabase(shared.server)
+    await using checkedAfter = await cloneReferenceDatabase(shared.server)
     const constraints = await foreignKeys(checkedAfter.url)
     expect(constraints.length).toBeGreaterThan(20)
 
-    const perRow = await importBackup({ application: app, databaseUrl: checkedPerRow.url, source: snapshot, deferForeignKeysAt: Infinity })
+    const perRow = await importBackup({ application: shared.app, databaseUrl: checkedPerRow.url, source: snapshot, deferForeignKeysAt: Infinity })
     // Every model with rows has its keys taken off, many COPYs each.
-    const after = await importBackup({ application: app, databaseUrl: checkedAfter.url, source: snapshot, deferForeignKeysAt: 1, batchSize: 250 })
+    const after = await importBackup({ application: shared.app, databaseUrl: checkedAfter.url, source: snapshot, deferForeignKeysAt: 1, batchSize: 250 })
 
     expect(after.models).toEqual(perRow.models)
     expect(await databaseFingerprint(checkedAfter.url)).toBe(await databaseFingerprint(checkedPerRow.url))
@@ -60,13 +54,13 @@ describe('foreign keys checked after the load (Global import)', () => {
   })
 
   it('leaves the constraints on when the import fails after taking them off', async () => {
-    await using db = await cloneReferenceDatabase(server)
+    await using db = await cloneReferenceDatabase(shared.server)
     const constraints = await foreignKeys(db.url)
     const entries = JSON.parse(await readFile(await generated(1_000), 'utf8')) as Entry[]
     const before = await databaseFingerprint(db.url)
     // The last entry is of an unknown model: the load is well under way when it fails.
     const broken = await writeTempBackup([...entries, { model: 'sentry.nosuchmodel', pk: 1, fields: {} }])
-    const error = await importBackup({ application: app, databaseUrl: db.url, source: broken, deferForeignKeysAt: 1 }).catch((e: unknown) => e)
+    const error = await importBackup({ application: shared.app, databaseUrl: db.url, source: broken, deferForeignKeysAt: 1 }).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(HarnessError)
     expect((error as HarnessError).context.kind).toBe('UnknownModel')
     expect(await foreignKeys(db.url)).toEqual(constraints)

@@ -1,31 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Application } from '../harness/application/load-application.ts'
-import type { DatabaseServer } from '../harness/database/database-server.ts'
+import { describe, expect, it } from 'vitest'
 import { importBackup } from '../harness/import/import-backup.ts'
 import { exportToString, writeTempBackup } from './support/backup-io.ts'
-import { fixturePath, query, readFixture, referenceApplication, rowCounts, type Entry } from './support/reference-app.ts'
-import { cloneReferenceDatabase, connectSharedServer } from './support/shared-server.ts'
+import { fixturePath, query, readFixture, rowCounts, type Entry } from './support/reference-app.ts'
+import { cloneReferenceDatabase, useReferenceServer } from './support/shared-server.ts'
 
 const EXCLUDED_OPTION_KEYS = ['sentry:install-id', 'sentry:latest_version', 'sentry:last_worker_ping', 'sentry:last_worker_version']
 const SHIMMED_FIELDS: Record<string, string[]> = { 'sentry.team': ['actor'], 'sentry.rule': ['owner'] }
 
 describe('a Global round trip of fresh-install.json', () => {
-  let server: DatabaseServer
-  let app: Application
-  beforeAll(async () => {
-    server = await connectSharedServer()
-    app = await referenceApplication()
-  })
-  afterAll(() => server.dispose())
+  const shared = useReferenceServer()
 
   it('imports every row and exports all but the four install options, values unchanged', async () => {
-    await using db = await cloneReferenceDatabase(server)
-    const summary = await importBackup({ application: app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
+    await using db = await cloneReferenceDatabase(shared.server)
+    const summary = await importBackup({ application: shared.app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
     expect(summary.entries).toBe(34)
     expect(summary.models.reduce((n, m) => n + m.inserted, 0)).toBe(34)
     expect(summary.models.every((m) => Object.values(m.dropped).every((n) => n === 0))).toBe(true)
 
-    const { text } = await exportToString({ application: app, databaseUrl: db.url })
+    const { text } = await exportToString({ application: shared.app, databaseUrl: db.url })
     const exported = JSON.parse(text) as Entry[]
     const original = await readFixture('fresh-install.json')
     const expected = original.filter((e) => !(e.model === 'sentry.option' && EXCLUDED_OPTION_KEYS.includes(e.fields.key as string)))
@@ -43,9 +35,9 @@ describe('a Global round trip of fresh-install.json', () => {
   })
 
   it('exports in the layout of the spec: dependency order, ascending pks, Python json.dumps', async () => {
-    await using db = await cloneReferenceDatabase(server)
-    await importBackup({ application: app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
-    const { text } = await exportToString({ application: app, databaseUrl: db.url })
+    await using db = await cloneReferenceDatabase(shared.server)
+    await importBackup({ application: shared.app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
+    const { text } = await exportToString({ application: shared.app, databaseUrl: db.url })
     // sentry.organization comes first in Sentry's canonical order (sorted.json).
     expect(text.startsWith('[\n  {\n    "model": "sentry.organization",\n    "pk": 1,\n    "fields": {\n      "name": "Testing",\n')).toBe(true)
     expect(text.endsWith('\n]')).toBe(true)
@@ -59,18 +51,18 @@ describe('a Global round trip of fresh-install.json', () => {
   })
 
   it('gives byte-identical output when its own export goes round again', async () => {
-    await using first = await cloneReferenceDatabase(server)
-    await importBackup({ application: app, databaseUrl: first.url, source: fixturePath('fresh-install.json') })
-    const once = (await exportToString({ application: app, databaseUrl: first.url })).text
-    await using second = await cloneReferenceDatabase(server)
-    await importBackup({ application: app, databaseUrl: second.url, source: await writeTempBackup(once) })
-    const twice = (await exportToString({ application: app, databaseUrl: second.url })).text
+    await using first = await cloneReferenceDatabase(shared.server)
+    await importBackup({ application: shared.app, databaseUrl: first.url, source: fixturePath('fresh-install.json') })
+    const once = (await exportToString({ application: shared.app, databaseUrl: first.url })).text
+    await using second = await cloneReferenceDatabase(shared.server)
+    await importBackup({ application: shared.app, databaseUrl: second.url, source: await writeTempBackup(once) })
+    const twice = (await exportToString({ application: shared.app, databaseUrl: second.url })).text
     expect(twice).toBe(once)
   })
 
   it('moves every pk sequence past the imported rows', async () => {
-    await using db = await cloneReferenceDatabase(server)
-    await importBackup({ application: app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
+    await using db = await cloneReferenceDatabase(shared.server)
+    await importBackup({ application: shared.app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
     const [row] = await query<{ id: string; max: string }>(
       db.url,
       `WITH added AS (INSERT INTO sentry_projectoptions (project_id, key, value) VALUES (1, 'new', '1') RETURNING id)
@@ -81,19 +73,19 @@ describe('a Global round trip of fresh-install.json', () => {
   })
 
   it('empties every table with a Global import of []', async () => {
-    await using db = await cloneReferenceDatabase(server)
-    await importBackup({ application: app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
-    await importBackup({ application: app, databaseUrl: db.url, source: await writeTempBackup([]) })
+    await using db = await cloneReferenceDatabase(shared.server)
+    await importBackup({ application: shared.app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
+    await importBackup({ application: shared.app, databaseUrl: db.url, source: await writeTempBackup([]) })
     expect(Object.values(await rowCounts(db.url)).every((n) => n === 0)).toBe(true)
-    expect((await exportToString({ application: app, databaseUrl: db.url })).text).toBe('[]')
+    expect((await exportToString({ application: shared.app, databaseUrl: db.url })).text).toBe('[]')
   })
 
   it('changes nothing with a non-Global import of []', async () => {
-    await using db = await cloneReferenceDatabase(server)
-    await importBackup({ application: app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
+    await using db = await cloneReferenceDatabase(shared.server)
+    await importBackup({ application: shared.app, databaseUrl: db.url, source: fixturePath('fresh-install.json') })
     const before = await rowCounts(db.url)
     for (const scope of ['User', 'Organization', 'Config'] as const) {
-      await importBackup({ application: app, databaseUrl: db.url, source: await writeTempBackup([]), scope })
+      await importBackup({ application: shared.app, databaseUrl: db.url, source: await writeTempBackup([]), scope })
     }
     expect(await rowCounts(db.url)).toEqual(before)
   })

@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import type { RegistryModel } from '../application/model-registry.ts'
 import { quoteIdentifier } from '../database/database-names.ts'
-import { parseKey } from './import-errors.ts'
+import { keyOf, type ParsedKey } from './import-errors.ts'
 
 /** A foreign key constraint taken off a table for the load, to be put back as it was. */
 interface DroppedConstraint {
@@ -15,7 +15,9 @@ export interface ForeignKeyViolation {
   readonly model: RegistryModel
   /** The refusing row's pk (a Global import keeps the backup's pks), when it could be found. */
   readonly pk: number | undefined
-  /** PostgreSQL's error, whose detail holds the key. */
+  /** The key PostgreSQL's error names, when it names one. */
+  readonly key: ParsedKey | undefined
+  /** PostgreSQL's error. */
   readonly error: unknown
 }
 
@@ -68,7 +70,8 @@ export class DeferredForeignKeys {
         await client.query(`ALTER TABLE ${table} ${adds.join(', ')}`)
       } catch (error) {
         await client.query('ROLLBACK TO SAVEPOINT roundtrip_foreign_keys')
-        return { model, pk: await refusingRow(client, model, error), error }
+        const key = keyOf(error, model)
+        return { model, key, pk: key ? await refusingRow(client, model, key) : undefined, error }
       }
       await client.query('RELEASE SAVEPOINT roundtrip_foreign_keys')
     }
@@ -77,11 +80,12 @@ export class DeferredForeignKeys {
   }
 }
 
-/** The lowest pk holding the key of a detail like `Key (user_id)=(7) is not present in table …`. */
-async function refusingRow(client: pg.ClientBase, model: RegistryModel, error: unknown): Promise<number | undefined> {
-  const detail = (error as { detail?: unknown }).detail
-  const key = typeof detail === 'string' ? parseKey(detail, model) : undefined
-  if (!key) return undefined
+/** The lowest pk holding the key a constraint refused (`Key (user_id)=(7) is not present …`). */
+async function refusingRow(
+  client: pg.ClientBase,
+  model: RegistryModel,
+  key: ParsedKey,
+): Promise<number | undefined> {
   const pk = quoteIdentifier(model.pkColumn)
   const where = key.columns.map((column, i) => `${quoteIdentifier(column)}::text = $${i + 1}`)
   const found = await client.query<{ pk: string }>(

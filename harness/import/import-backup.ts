@@ -362,7 +362,10 @@ class BatchWriter {
     await this.settle()
     await this.#indexes.dropAll(this.client)
     const violation = await this.#foreignKeys.restore(this.client)
-    if (violation) throw refusedKeyError(violation.error, this.file, violation.model, violation.pk)
+    if (violation) {
+      const { error, model, key, pk } = violation
+      throw refusedKeyError(error, this.file, model, key, pk)
+    }
   }
 
   /**

@@ -61,7 +61,7 @@ export function integrityError(error: unknown, file: string, model: RegistryMode
   const pgError = error as { code?: string; detail?: string; column?: string }
   const integrity = pgError.code?.startsWith('23') ?? false
   const reason = databaseReason(error)
-  const key = integrity ? parseKey(pgError.detail ?? '', model) : undefined
+  const key = integrity ? keyOf(error, model) : undefined
   const copied = copyErrorPlace(error)
   const row = copied ? rows[copied.line - 1] : key ? findByKey(key, pgError.code === '23505', rows) : undefined
   const column = copied?.column ?? pgError.column
@@ -77,9 +77,13 @@ export function integrityError(error: unknown, file: string, model: RegistryMode
  * (see `deferred-foreign-keys.ts`): the row is named by its pk, found afterwards, as no statement
  * line points at it.
  */
-export function refusedKeyError(error: unknown, file: string, model: RegistryModel, pk: number | undefined): HarnessError {
-  const detail = (error as { detail?: unknown }).detail
-  const key = typeof detail === 'string' ? parseKey(detail, model) : undefined
+export function refusedKeyError(
+  error: unknown,
+  file: string,
+  model: RegistryModel,
+  key: ParsedKey | undefined,
+  pk: number | undefined,
+): HarnessError {
   const field = key?.fields.find((f) => f !== undefined && f !== 'pk')
   const place: ImportErrorPlace = { file, model: model.name, ...(pk !== undefined ? { pk } : {}), ...(field ? { field } : {}) }
   return importError('IntegrityError', place, databaseReason(error), error)
@@ -90,11 +94,17 @@ function databaseReason(error: unknown): string {
   return [describeError(error), (error as { detail?: unknown }).detail].filter(Boolean).join(': ')
 }
 
-/**
- * The key of a detail like `Key (a, b)=(1, x) already exists`: its columns, their field names
- * (`pk` for the pk) and texts.
- */
-export function parseKey(detail: string, model: RegistryModel) {
+/** The key that PostgreSQL's error names in its detail, if it names one. */
+export function keyOf(error: unknown, model: RegistryModel): ParsedKey | undefined {
+  const detail = (error as { detail?: unknown }).detail
+  return typeof detail === 'string' ? parseKey(detail, model) : undefined
+}
+
+/** A key as PostgreSQL's detail gives it: its columns, their field names (`pk` for the pk), texts. */
+export type ParsedKey = NonNullable<ReturnType<typeof parseKey>>
+
+/** The key of a detail like `Key (a, b)=(1, x) already exists`. */
+function parseKey(detail: string, model: RegistryModel) {
   const match = /^Key \((.+?)\)=\((.*)\) (already exists|is not present)/.exec(detail)
   if (!match) return undefined
   const columns = match[1]!.split(', ').map((c) => c.replace(/^"|"$/g, ''))
@@ -104,7 +114,7 @@ export function parseKey(detail: string, model: RegistryModel) {
   return { columns, fields, values, indices }
 }
 
-function findByKey(key: NonNullable<ReturnType<typeof parseKey>>, duplicate: boolean, rows: readonly WrittenRow[]) {
+function findByKey(key: ParsedKey, duplicate: boolean, rows: readonly WrittenRow[]) {
   const matches = (row: WrittenRow) =>
     key.fields.every((field, i) => (field === 'pk' ? String(row.pk) === key.values[i] : field !== undefined && row.values[key.indices[i]!] === key.values[i]))
   const hits = rows.filter(matches)
