@@ -63,8 +63,17 @@ const TRUNCATED_HINT =
 export function readBackupEntries(
   source: string | NodeJS.ReadableStream,
   options: ReadBackupOptions = {},
-): AsyncGenerator<RawBackupEntry, undefined, unknown> {
+): BackupEntryReader {
   return new BackupEntryIterator(source, options)
+}
+
+/** The entries of a backup, and those already read to be taken without a promise each. */
+export interface BackupEntryReader extends AsyncGenerator<RawBackupEntry, undefined, unknown> {
+  /**
+   * The next entry if the last chunk read holds it, else undefined (then `next()` reads on). A
+   * caller taking millions of entries saves a promise and a microtask turn per entry.
+   */
+  takeBuffered(): RawBackupEntry | undefined
 }
 
 /**
@@ -72,7 +81,7 @@ export function readBackupEntries(
  * and handing out a buffered one as an already-resolved promise costs about half of what
  * resuming an `async function*` per entry does, which is noticeable next to `JSON.parse`.
  */
-class BackupEntryIterator implements AsyncGenerator<RawBackupEntry, undefined, unknown> {
+class BackupEntryIterator implements BackupEntryReader {
   private readonly file: string
   private stream: NodeJS.ReadableStream | undefined
   private chunks: AsyncIterator<unknown> | undefined
@@ -110,6 +119,10 @@ class BackupEntryIterator implements AsyncGenerator<RawBackupEntry, undefined, u
         throw error
       },
     )
+  }
+
+  takeBuffered(): RawBackupEntry | undefined {
+    return this.at < this.entries.length ? this.entries[this.at++] : undefined
   }
 
   return(): Promise<IteratorResult<RawBackupEntry, undefined>> {

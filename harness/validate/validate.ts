@@ -1,7 +1,11 @@
 import { defaultComparators, type ComparatorMap } from '../../comparators/default-comparators.ts'
 import type { ModelRegistry } from '../application/model-registry.ts'
 import type { BackupEntry } from '../backup/backup-entry.ts'
-import { readBackupEntries, type RawBackupEntry } from '../backup/read-backup.ts'
+import {
+  readBackupEntries,
+  type BackupEntryReader,
+  type RawBackupEntry,
+} from '../backup/read-backup.ts'
 import { SharedParses } from '../backup/shared-parses.ts'
 import { HarnessError, isHarnessError } from '../errors.ts'
 import type { ComparatorFinding } from '../findings/comparator-findings.ts'
@@ -185,7 +189,7 @@ export const SLICE_ENTRIES = 512
 
 interface SideReader {
   readonly file: string
-  readonly entries: AsyncGenerator<RawBackupEntry, undefined>
+  readonly entries: BackupEntryReader
   /** The first entry of the next run, read but not added yet. */
   next: RawBackupEntry | undefined
   done: boolean
@@ -205,13 +209,16 @@ async function readSlice(run: ValidationRun, side: Side, reader: SideReader): Pr
     count++
   }
   for (; count < SLICE_ENTRIES; count++) {
-    const next = await reader.entries.next()
-    if (next.done) {
-      reader.done = true
-      run.finish(side, file)
-      return true
+    let entry = reader.entries.takeBuffered()
+    if (entry === undefined) {
+      const next = await reader.entries.next()
+      if (next.done) {
+        reader.done = true
+        run.finish(side, file)
+        return true
+      }
+      entry = next.value
     }
-    const entry = next.value
     if (!run.continuesRun(side, entry.value)) {
       reader.next = entry
       return true
