@@ -191,6 +191,28 @@ describe('validate() against the straightforward procedure', () => {
     expect((found as { error: string }).error).toMatch(/^left backup invalid/)
   })
 
+  it('pairs the last of a repeated key when both files repeat it in step', async () => {
+    // A global user option given twice on each side, where the later one wins (Sentry's rule for
+    // them): the first ones differ, the last ones agree. Pairing the rows as they come would
+    // compare the first ones with each other.
+    const at = generated.findIndex((e) => e.model === 'sentry.useroption')
+    // The option's row twice, the first with another value; user options renumbered so that
+    // their pks stay ascending and unique while their keys (user, key) repeat.
+    const twice = (first: string) =>
+      generated
+        .flatMap((e, i) => (i === at ? [{ ...e, fields: { ...e.fields, value: first } }, e] : [e]))
+        .map((e, i) => (e.model === 'sentry.useroption' ? { ...e, pk: i } : e))
+    const left = twice('"first left"')
+    const right = twice('"first right"')
+    expect(await expectSameEverywhere(left, right)).toMatchObject({ findings: [] })
+    // Different last ones are found.
+    const other = { value: '"other"' }
+    const changed = right.map((e, i) => (i === at + 1 ? { ...e, fields: { ...e.fields, ...other } } : e))
+    expect(await expectSameEverywhere(left, changed)).toMatchObject({
+      findings: [{ kind: 'UnequalJSON', on: { model: 'sentry.useroption' } }],
+    })
+  })
+
   it('looks up foreign keys of models later in the file', async () => {
     // Projects before their organizations: lookups wait until the organizations are read.
     const late = [

@@ -25,8 +25,10 @@ export type Side = 'left' | 'right'
 /** One instance as the index hands it over: a compared row, with its entry text when known. */
 export interface Instance extends ComparedRow {
   ordinal: number
+  /** Emptied by `release` once the row has been compared. */
+  fields: Record<string, unknown>
   /** The entry's source text, when it came from a file: equal texts are equal rows. */
-  readonly text: string | undefined
+  text: string | undefined
 }
 
 /** Where an entry sits in its file, for error messages. */
@@ -45,10 +47,10 @@ export interface SideEvents {
   closed(model: string, instances: Instance[], byPkOnly: boolean): void
   /**
    * Each row once it has its ordinal (numbered by pk) or its custom ordinal key (keyed; the
-   * ordinal comes when the model is closed, set on what the index keeps). Returning a stand-in
-   * (see `standIn`) takes the row: the index keeps the stand-in instead.
+   * ordinal comes when the model is closed, set on the row). The index keeps the row until then
+   * for its pk and ordinal only: the listener may `release` it once compared.
    */
-  row?(instance: Instance, key: string | undefined): Instance | undefined
+  row?(instance: Instance, key: string | undefined): void
 }
 
 // Rows are only compared, never scrubbed in place, so they can share one empty record.
@@ -294,7 +296,8 @@ export class SideIndexBuilder {
       })
     }
     instance.ordinal = ordinal
-    rows.push(this.events.row?.(instance, undefined) ?? instance)
+    rows.push(instance)
+    this.events.row?.(instance, undefined)
   }
 
   /**
@@ -330,8 +333,8 @@ export class SideIndexBuilder {
       key[i] = this.usernames.get(value)
     }
     state.firstKeyed ??= this.arrivals++
-    const kept = this.events.row ? (this.events.row(instance, keyText(key)) ?? instance) : instance
-    state.keyed.add(key, kept, this.seq++)
+    state.keyed.add(key, instance, this.seq++)
+    this.events.row?.(instance, keyText(key))
     return true
   }
 
@@ -415,16 +418,13 @@ function keyText(key: readonly unknown[]): string {
   return `\u0000${JSON.stringify(value) ?? 'null'}`
 }
 
-/** What is kept of a row handed over early: enough to number it and to map its pk. */
-export function standIn(instance: Instance): Instance {
-  return {
-    model: instance.model,
-    pk: instance.pk,
-    ordinal: instance.ordinal,
-    fields: NOTHING_SCRUBBED,
-    scrubbed: NOTHING_SCRUBBED,
-    text: undefined,
-  }
+/**
+ * Lets go of what a compared row holds beyond its model, pk and ordinal, which are what the index
+ * keeps it for: its fields and text. The row itself stays (one object fewer per row than a copy).
+ */
+export function release(instance: Instance): void {
+  instance.fields = NOTHING_SCRUBBED
+  instance.text = undefined
 }
 
 function location(

@@ -4,7 +4,7 @@ import type { ModelRegistry } from '../application/model-registry.ts'
 import { isHarnessError, type HarnessError } from '../errors.ts'
 import type { ComparatorFinding } from '../findings/comparator-findings.ts'
 import { ModelComparer, type ModelComparison, type PairwiseComparison } from './compare-model.ts'
-import { SideIndexBuilder, standIn, type Instance, type Side } from './instance-index.ts'
+import { release, SideIndexBuilder, type Instance, type Side } from './instance-index.ts'
 import { ModelPairing, type RowPair } from './model-pairing.ts'
 import { PkOrdinalStore } from './pk-ordinals.ts'
 import type { ScrubCount, ValidateCounts, ValidateResult } from './validate.ts'
@@ -215,13 +215,15 @@ export class ValidationRun {
     if (this.holding) this.wake(side, model)
   }
 
-  /** When streaming: pairs a row of `side` with the other side's and compares them; takes it. */
-  private row(side: Side, instance: Instance, key: string | undefined): Instance {
-    const kept = standIn(instance)
-    if (!this.holding || this.voided) return kept
+  /**
+   * When streaming: pairs a row of `side` with the other side's and compares them. Compared rows
+   * are let go of (`release`): the index keeps them only to number and map their pks.
+   */
+  private row(side: Side, instance: Instance, key: string | undefined): void {
+    if (!this.holding || this.voided) return release(instance)
     if (this.structural()) {
       this.stopHolding()
-      return kept
+      return release(instance)
     }
     const model = instance.model
     let pairing = this.pairings.get(model)
@@ -235,32 +237,37 @@ export class ValidationRun {
       }
       this.pairings.set(model, pairing)
     }
-    const pair = pairing.rows.add(side, instance, key, kept)
-    if (pair === undefined) {
+    const other = pairing.rows.add(side, instance, key)
+    if (other === undefined) {
       this.peakWaiting = Math.max(this.peakWaiting, pairing.rows.waitingRows)
-      return kept
+      return
     }
-    if (key === undefined) this.comparePairing(pairing, pair, instance.ordinal)
+    const left = side === 'left' ? instance : other
+    const right = side === 'left' ? other : instance
+    if (key === undefined) this.comparePairing(pairing, left, right, instance.ordinal)
     // A keyed pair's ordinal comes when the model is closed: its findings are put on it then.
-    else if (pairing.early) this.comparePairing(pairing, pair, 0)
-    else pairing.held.push(pair)
-    return kept
+    else if (pairing.early) this.comparePairing(pairing, left, right, 0)
+    else pairing.held.push({ left, right })
   }
 
   /**
-   * Compares a pair as it comes. A lookup that must wait, or a comparator that throws, voids the
-   * streaming run: it is redone holding the rows, where both are handled in Sentry's order.
+   * Compares a pair as it comes, then lets go of its rows. A lookup that must wait, or a
+   * comparator that throws, voids the streaming run: it is redone holding the rows, where both
+   * are handled in Sentry's order.
    */
-  private comparePairing(pairing: Pairing, pair: RowPair, ordinal: number): void {
+  private comparePairing(pairing: Pairing, left: Instance, right: Instance, ordinal: number): void {
     const { comparison, owners } = pairing
     try {
-      this.comparer.comparePair(comparison, ordinal, pair.left.instance, pair.right.instance, this.context, this.waited)
+      this.comparer.comparePair(comparison, ordinal, left, right, this.context, this.waited)
     } catch {
       this.takeWait()
       this.voided = true
       return
     }
-    while (owners.length < comparison.findings.length) owners.push(pair.left.standIn)
+    // The left row stays with its index, which gives it its final ordinal (keyed rows, at close).
+    while (owners.length < comparison.findings.length) owners.push(left)
+    release(left)
+    release(right)
   }
 
   private closePairing(side: Side, model: string, pairing: Pairing, count: number): void {
@@ -276,8 +283,10 @@ export class ValidationRun {
       return
     }
     // Keyed pairs whose comparators may look at the ordinal, now that it is known.
-    pairing.held.sort((a, b) => a.left.standIn.ordinal - b.left.standIn.ordinal)
-    for (const pair of pairing.held) this.comparePairing(pairing, pair, pair.left.standIn.ordinal)
+    pairing.held.sort((a, b) => a.left.ordinal - b.left.ordinal)
+    for (const { left, right } of pairing.held) {
+      this.comparePairing(pairing, left, right, left.ordinal)
+    }
     if (this.voided) return
     const comparison = this.comparer.end(pairing.comparison)
     // Findings go by ordinal (pairs completed in any order), each pair's in their order.
@@ -336,7 +345,7 @@ export class ValidationRun {
 interface Pairing {
   readonly rows: ModelPairing
   readonly comparison: PairwiseComparison
-  /** Per finding, the left stand-in of its pair, whose ordinal is final once the model closes. */
+  /** Per finding, the left row of its pair, whose ordinal is final once the model closes. */
   readonly owners: Instance[]
   /** Every comparator of the model uses `on.ordinal` only on findings: keyed pairs go at once. */
   readonly early: boolean
