@@ -394,6 +394,20 @@ describe('validate: beyond Sentry', () => {
     ])
   })
 
+  it('numbers custom ordinal keys by code point, as Python sorts them, astral characters last', () => {
+    // By UTF-16 unit, as JavaScript's `<` orders, an astral character comes before U+FF61.
+    const keys = ['\u{1F600}', 'b', '\uFF61', 'a\u{1F600}', 'a\uFF61', 'a']
+    const rows = (changed: string | undefined) =>
+      keys.map((key, i) => withPk(option, i + 1, { key, value: key === changed ? '"b"' : '"a"' }))
+    const ordinalOf = (changed: string) =>
+      run(rows(undefined), rows(changed)).map((f) => `${f.kind} ${f.on.ordinal}`)
+    expect(ordinalOf('a')).toEqual(['UnequalJSON 1'])
+    expect(ordinalOf('a\uFF61')).toEqual(['UnequalJSON 2'])
+    expect(ordinalOf('a\u{1F600}')).toEqual(['UnequalJSON 3'])
+    expect(ordinalOf('\uFF61')).toEqual(['UnequalJSON 5'])
+    expect(ordinalOf('\u{1F600}')).toEqual(['UnequalJSON 6'])
+  })
+
   it('looks through users listed in any pk order, or with a pk given twice', () => {
     const emails = (pkOf: (username: string) => number) =>
       ['ann', 'bob', 'cy'].map((name, i) => userEmail(i + 1, pkOf(name), name))
