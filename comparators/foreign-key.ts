@@ -2,7 +2,7 @@ import { HarnessError } from '../harness/errors.ts'
 import {
   defineComparator,
   finding,
-  presentFields,
+  isMissing,
   type Comparator,
   type ComparatorFinding,
 } from './comparator.ts'
@@ -17,6 +17,8 @@ const NAME = 'ForeignKeyComparator'
  */
 export function foreignKey(targets: Readonly<Record<string, string>>): Comparator {
   const fields = Object.keys(targets)
+  // `presentFields` in place, without its list per pair: this runs for nearly every row.
+  const sorted = [...fields].sort()
   return defineComparator({
     name: NAME,
     fields,
@@ -26,7 +28,8 @@ export function foreignKey(targets: Readonly<Record<string, string>>): Comparato
     ordinalOnlyInFindings: true,
     compare: (on, left, right, context) => {
       const findings: ComparatorFinding[] = []
-      for (const field of presentFields(fields, left, right)) {
+      for (const field of sorted) {
+        if (isMissing(left, field) && isMissing(right, field)) continue
         if (!context) {
           throw new HarnessError({
             code: 'COMPARATOR_FAILED',

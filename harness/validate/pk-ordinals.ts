@@ -78,10 +78,9 @@ function lookupOf(instances: readonly Instance[], byPkOnly: boolean): PkLookup {
     if (ascending && contiguous) return new RangeLookup(first, count)
     if (ascending) return new SortedLookup(Float64Array.from(instances, (row) => row.pk), undefined)
   }
-  // Sorted by pk, with each pk's ordinal: a quarter of a Map's memory. The typed array's own sort
-  // and a search per row cost a third of sorting the rows with a comparator. A repeated pk needs
-  // the Map: the later instance wins, as in a Map built in ordinal order.
-  const pks = Float64Array.from(instances, (row) => row.pk).sort()
+  // Sorted by pk, with each pk's ordinal: a quarter of a Map's memory. A repeated pk needs the
+  // Map: the later instance wins, as in a Map built in ordinal order.
+  const { pks, ordinals } = sortedByPk(instances)
   for (let i = 1; i < count; i++) {
     if (pks[i] === pks[i - 1]) {
       const map = new Map<unknown, number>()
@@ -89,9 +88,42 @@ function lookupOf(instances: readonly Instance[], byPkOnly: boolean): PkLookup {
       return new MapLookup(map)
     }
   }
-  const ordinals = new Uint32Array(count)
-  for (const row of instances) ordinals[indexOfSorted(pks, row.pk)] = row.ordinal
   return new SortedLookup(pks, ordinals)
+}
+
+/** Ordinals below this fit beside a pk below 2^32 in one exact number (2^32 · 2^21 = 2^53). */
+const ORDINAL_SPAN = 2 ** 21
+
+/**
+ * The instances' pks in ascending order, each with its ordinal. Typed arrays sort natively, a
+ * third of the time of sorting rows with a comparator (20 ms for 132k rows instead of 50): pk and
+ * ordinal are packed into one number when they fit, else the pks are sorted and each ordinal put
+ * in its place by a search.
+ */
+function sortedByPk(instances: readonly Instance[]): { pks: Float64Array; ordinals: Uint32Array } {
+  const count = instances.length
+  const pks = new Float64Array(count)
+  const ordinals = new Uint32Array(count)
+  let packable = count < ORDINAL_SPAN
+  for (let i = 0; i < count && packable; i++) {
+    const pk = instances[i]!.pk
+    packable = pk >= 0 && pk < 2 ** 32
+  }
+  if (!packable) {
+    for (let i = 0; i < count; i++) pks[i] = instances[i]!.pk
+    pks.sort()
+    for (const row of instances) ordinals[indexOfSorted(pks, row.pk)] = row.ordinal
+    return { pks, ordinals }
+  }
+  for (let i = 0; i < count; i++) pks[i] = instances[i]!.pk * ORDINAL_SPAN + instances[i]!.ordinal
+  pks.sort()
+  for (let i = 0; i < count; i++) {
+    const packed = pks[i]!
+    const ordinal = packed % ORDINAL_SPAN
+    ordinals[i] = ordinal
+    pks[i] = (packed - ordinal) / ORDINAL_SPAN
+  }
+  return { pks, ordinals }
 }
 
 class RangeLookup implements PkLookup {

@@ -1,0 +1,68 @@
+/**
+ * The pk → ordinal lookups validate() keeps for every model of a side take shortcuts by the shape
+ * of the pks (a range, ascending, packed with the ordinal into one number for a native sort, or
+ * sorted and searched). Each must answer as a Map filled in ordinal order would.
+ */
+import { describe, expect, it } from 'vitest'
+import type { Instance } from '../harness/validate/instance-index.ts'
+import { PkOrdinalStore } from '../harness/validate/pk-ordinals.ts'
+
+function rows(pks: readonly number[]): Instance[] {
+  return pks.map((pk, i) => ({
+    model: 'app.thing',
+    pk,
+    ordinal: i + 1,
+    fields: {},
+    scrubbed: {},
+    text: undefined,
+  }))
+}
+
+/** What a Map filled in ordinal order answers: the later row wins for a repeated pk. */
+function expected(pks: readonly number[]): Map<number, number> {
+  const map = new Map<number, number>()
+  pks.forEach((pk, i) => map.set(pk, i + 1))
+  return map
+}
+
+function expectLikeAMap(pks: readonly number[], byPkOnly: boolean): void {
+  const store = new PkOrdinalStore()
+  store.add('app.thing', rows(pks), byPkOnly)
+  store.finish()
+  const map = expected(pks)
+  for (const pk of pks) expect(store.ordinalOf('app.thing', pk), `pk ${pk}`).toBe(map.get(pk))
+  for (const absent of [-7, 0.5, 2 ** 40 + 1, 999_999]) {
+    if (!map.has(absent)) expect(store.ordinalOf('app.thing', absent)).toBeUndefined()
+  }
+  expect(store.ordinalOf('app.thing', String(pks[0]))).toBeUndefined()
+  expect(store.ordinalOf('app.other', pks[0])).toBeUndefined()
+}
+
+/** A deterministic shuffle of 0..n-1 times `step`, plus `offset`. */
+function scattered(n: number, step: number, offset: number): number[] {
+  return Array.from({ length: n }, (_, i) => ((i * 7919) % n) * step + offset)
+}
+
+describe('pk ordinals', () => {
+  it('answer like a Map for pks in a range, ascending with gaps, and in any order', () => {
+    expectLikeAMap([5, 6, 7, 8], true)
+    expectLikeAMap([2, 3, 10, 11, 40], true)
+    expectLikeAMap(scattered(5000, 3, 1), true)
+    // Keyed rows: numbered by key, so their pks come in any order.
+    expectLikeAMap(scattered(5000, 3, 1), false)
+    expectLikeAMap([9, 1, 4], false)
+  })
+
+  it('answer like a Map for pks too large or negative to pack with their ordinal', () => {
+    expectLikeAMap(scattered(3000, 2 ** 22, 2 ** 32), false)
+    expectLikeAMap([2 ** 33, 5, 2 ** 32, 0, 2 ** 32 - 1], false)
+    expectLikeAMap([3, -2, 8, -9, 1], false)
+    expectLikeAMap([3, -2, 8, -9, 1], true)
+  })
+
+  it('let the later row win for a pk given twice, packed or not', () => {
+    expectLikeAMap([4, 2, 4, 1], false)
+    expectLikeAMap([2 ** 40, 2, 2 ** 40, 1], false)
+    expectLikeAMap([1, 2, 2, 3], true)
+  })
+})
