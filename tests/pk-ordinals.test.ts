@@ -4,19 +4,7 @@
  * sorted and searched). Each must answer as a Map filled in ordinal order would.
  */
 import { describe, expect, it } from 'vitest'
-import type { Instance } from '../harness/validate/instance-index.ts'
 import { PkOrdinalStore } from '../harness/validate/pk-ordinals.ts'
-
-function rows(pks: readonly number[]): Instance[] {
-  return pks.map((pk, i) => ({
-    model: 'app.thing',
-    pk,
-    ordinal: i + 1,
-    fields: {},
-    scrubbed: {},
-    text: undefined,
-  }))
-}
 
 /** What a Map filled in ordinal order answers: the later row wins for a repeated pk. */
 function expected(pks: readonly number[]): Map<number, number> {
@@ -27,7 +15,7 @@ function expected(pks: readonly number[]): Map<number, number> {
 
 function expectLikeAMap(pks: readonly number[], byPkOnly: boolean): void {
   const store = new PkOrdinalStore()
-  store.add('app.thing', rows(pks), byPkOnly)
+  store.add('app.thing', [...pks], byPkOnly)
   store.finish()
   const map = expected(pks)
   for (const pk of pks) expect(store.ordinalOf('app.thing', pk), `pk ${pk}`).toBe(map.get(pk))

@@ -41,10 +41,10 @@ export interface EntryLocation {
 /** What the index tells its user while it reads. */
 export interface SideEvents {
   /**
-   * Each model once it is closed: its instances, index i holding ordinal i + 1 (the stand-ins of
-   * the rows `row` took).
+   * Each model once it is closed: its pks, index i holding ordinal i + 1, and its instances in the
+   * same order unless `row` is listened to (the listener has had them).
    */
-  closed(model: string, instances: Instance[], byPkOnly: boolean): void
+  closed(model: string, pks: number[], instances: Instance[] | undefined, byPkOnly: boolean): void
   /**
    * Each row once it has its ordinal (numbered by pk) or its custom ordinal key (keyed; the
    * ordinal comes when the model is closed, set on the row). The index keeps the row until then
@@ -68,7 +68,9 @@ interface Waiting {
 interface ModelState {
   readonly model: RegistryModel
   maxPk: number | undefined
-  /** Rows numbered by pk, in file order. */
+  /** The pks of the rows numbered so far, in ordinal order. */
+  pks: number[]
+  /** Rows numbered by pk, in file order, when they are kept (nobody listens to `row`). */
   byPk: Instance[]
   /**
    * Keyed rows, numbered by key when the model is closed, which is also when rows with the same
@@ -234,7 +236,8 @@ export class SideIndexBuilder {
 
   private close(state: ModelState): void {
     state.closed = true
-    const rows = state.byPk
+    const { pks, byPk: rows } = state
+    const keep = this.events.row === undefined
     const byPkOnly = state.keyed.length === 0
     if (!byPkOnly) {
       const lastWins = state.model.rules.duplicateOrdinal === 'lastWins'
@@ -242,14 +245,16 @@ export class SideIndexBuilder {
         if (!lastWins) this.duplicate(state, key, instance, seq)
       })
       for (const instance of sorted) {
-        instance.ordinal = rows.length + 1
-        rows.push(instance)
+        instance.ordinal = pks.length + 1
+        pks.push(instance.pk)
+        if (keep) rows.push(instance)
       }
     }
-    state.count = rows.length
+    state.count = pks.length
     // The model is handed over: nothing of its rows stays here.
+    state.pks = []
     state.byPk = []
-    if (rows.length > 0) this.events.closed(state.model.name, rows, byPkOnly)
+    if (pks.length > 0) this.events.closed(state.model.name, pks, keep ? rows : undefined, byPkOnly)
   }
 
   /** A keyed row whose key an earlier row of the model has: a `DuplicateCustomOrdinal`. */
@@ -281,8 +286,7 @@ export class SideIndexBuilder {
   }
 
   private assignByPk(state: ModelState, instance: Instance): void {
-    const rows = state.byPk
-    const ordinal = rows.length + 1
+    const ordinal = state.pks.length + 1
     const seq = this.seq++
     state.firstByPk ??= this.arrivals++
     if (state.maxPk === undefined || instance.pk > state.maxPk) state.maxPk = instance.pk
@@ -296,8 +300,11 @@ export class SideIndexBuilder {
       })
     }
     instance.ordinal = ordinal
-    rows.push(instance)
-    this.events.row?.(instance, undefined)
+    state.pks.push(instance.pk)
+    // A listener compares the row and lets it go; the pk is all that is kept of it then (an
+    // Instance per row held until the model closed was most of validate's live heap).
+    if (this.events.row) this.events.row(instance, undefined)
+    else state.byPk.push(instance)
   }
 
   /**
@@ -360,6 +367,7 @@ export class SideIndexBuilder {
     state = {
       model,
       maxPk: undefined,
+      pks: [],
       byPk: [],
       keyed: new KeyedRows(model.customOrdinal.length),
       throughUser: model.customOrdinal.map(

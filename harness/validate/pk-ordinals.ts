@@ -1,6 +1,5 @@
 import type { PrimaryKeyOrdinals } from '../../comparators/comparator.ts'
 import { indexOfSorted } from './binary-search.ts'
-import type { Instance } from './instance-index.ts'
 
 /**
  * pk → ordinal per model for one side (spec §4.1 step 5), kept small enough to hold for a whole
@@ -14,9 +13,9 @@ export class PkOrdinalStore implements PrimaryKeyOrdinals {
   /** The model a lookup could not answer yet, since the last `takeDeferral()`. */
   private deferredOn: string | undefined
 
-  /** Adds a closed model's instances, index i holding ordinal i + 1. */
-  add(model: string, instances: readonly Instance[], byPkOnly: boolean): void {
-    this.byModel.set(model, lookupOf(instances, byPkOnly))
+  /** Adds a closed model's pks, index i holding ordinal i + 1. */
+  add(model: string, pks: readonly number[], byPkOnly: boolean): void {
+    this.byModel.set(model, lookupOf(pks, byPkOnly))
   }
 
   /** Says that no more models will be added. */
@@ -63,59 +62,57 @@ interface PkLookup {
   ordinalOf(pk: unknown): number | undefined
 }
 
-function lookupOf(instances: readonly Instance[], byPkOnly: boolean): PkLookup {
-  const count = instances.length
+/** @param inOrder the pks in ordinal order: ordinal i + 1 has `inOrder[i]` */
+function lookupOf(inOrder: readonly number[], byPkOnly: boolean): PkLookup {
+  const count = inOrder.length
   if (byPkOnly && count > 0) {
-    // Numbered by pk: ordinal i + 1 has the i-th pk, ascending unless the input was unordered.
-    const first = instances[0]!.pk
+    // Numbered by pk: ascending unless the input was unordered.
+    const first = inOrder[0]!
     let ascending = true
     let contiguous = true
     for (let i = 1; i < count && ascending; i++) {
-      const pk = instances[i]!.pk
-      if (pk <= instances[i - 1]!.pk) ascending = false
+      const pk = inOrder[i]!
+      if (pk <= inOrder[i - 1]!) ascending = false
       else if (pk !== first + i) contiguous = false
     }
     if (ascending && contiguous) return new RangeLookup(first, count)
-    if (ascending) return new SortedLookup(Float64Array.from(instances, (row) => row.pk), undefined)
+    if (ascending) return new SortedLookup(Float64Array.from(inOrder), undefined)
   }
   // Sorted by pk, with each pk's ordinal: a quarter of a Map's memory. A repeated pk needs the
   // Map: the later instance wins, as in a Map built in ordinal order.
-  const { pks, ordinals } = sortedByPk(instances)
+  const { pks, ordinals } = sortedByPk(inOrder)
   for (let i = 1; i < count; i++) {
     if (pks[i] === pks[i - 1]) {
       const map = new Map<unknown, number>()
-      for (const row of instances) map.set(row.pk, row.ordinal)
+      inOrder.forEach((pk, i) => map.set(pk, i + 1))
       return new MapLookup(map)
     }
   }
   return new SortedLookup(pks, ordinals)
 }
 
-/** Ordinals below this fit beside a pk below 2^32 in one exact number (2^32 · 2^21 = 2^53). */
+/** Ordinals up to this fit beside a pk below 2^32 in one exact number (2^32 · 2^21 = 2^53). */
 const ORDINAL_SPAN = 2 ** 21
 
 /**
- * The instances' pks in ascending order, each with its ordinal. Typed arrays sort natively, a
- * third of the time of sorting rows with a comparator (20 ms for 132k rows instead of 50): pk and
- * ordinal are packed into one number when they fit, else the pks are sorted and each ordinal put
- * in its place by a search.
+ * The pks in ascending order, each with its ordinal. Typed arrays sort natively, a third of the
+ * time of sorting rows with a comparator (20 ms for 132k rows instead of 50): pk and ordinal are
+ * packed into one number when they fit, else the pks are sorted and each ordinal put in its place
+ * by a search.
  */
-function sortedByPk(instances: readonly Instance[]): { pks: Float64Array; ordinals: Uint32Array } {
-  const count = instances.length
+function sortedByPk(inOrder: readonly number[]): { pks: Float64Array; ordinals: Uint32Array } {
+  const count = inOrder.length
   const pks = new Float64Array(count)
   const ordinals = new Uint32Array(count)
   let packable = count < ORDINAL_SPAN
-  for (let i = 0; i < count && packable; i++) {
-    const pk = instances[i]!.pk
-    packable = pk >= 0 && pk < 2 ** 32
-  }
+  for (let i = 0; i < count && packable; i++) packable = inOrder[i]! >= 0 && inOrder[i]! < 2 ** 32
   if (!packable) {
-    for (let i = 0; i < count; i++) pks[i] = instances[i]!.pk
+    pks.set(inOrder)
     pks.sort()
-    for (const row of instances) ordinals[indexOfSorted(pks, row.pk)] = row.ordinal
+    for (let i = 0; i < count; i++) ordinals[indexOfSorted(pks, inOrder[i]!)] = i + 1
     return { pks, ordinals }
   }
-  for (let i = 0; i < count; i++) pks[i] = instances[i]!.pk * ORDINAL_SPAN + instances[i]!.ordinal
+  for (let i = 0; i < count; i++) pks[i] = inOrder[i]! * ORDINAL_SPAN + i + 1
   pks.sort()
   for (let i = 0; i < count; i++) {
     const packed = pks[i]!

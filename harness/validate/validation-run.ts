@@ -62,7 +62,7 @@ export class ValidationRun {
         registry,
         comparators,
         {
-          closed: (model, rows, byPkOnly) => this.closedModel(side, model, rows, byPkOnly),
+          closed: (model, pks, rows, byPkOnly) => this.closedModel(side, model, pks, rows, byPkOnly),
           ...(streaming ? { row: (instance, key) => this.row(side, instance, key) } : {}),
         },
         streaming,
@@ -200,13 +200,22 @@ export class ValidationRun {
     return this.builders.left.findings.length > 0 || this.builders.right.findings.length > 0
   }
 
-  private closedModel(side: Side, model: string, rows: Instance[], byPkOnly: boolean): void {
+  /** @param rows the instances, unless they were handed over one by one (streaming) */
+  private closedModel(
+    side: Side,
+    model: string,
+    pks: number[],
+    rows: Instance[] | undefined,
+    byPkOnly: boolean,
+  ): void {
     if (!this.holding) return
     if (this.structural()) return this.stopHolding()
-    this.pks[side].add(model, rows, byPkOnly)
+    this.pks[side].add(model, pks, byPkOnly)
     const other = otherSide(side)
     const pairing = this.pairings.get(model)
-    if (pairing) this.closePairing(side, model, pairing, rows.length)
+    if (pairing) this.closePairing(side, model, pairing, pks.length)
+    // Streamed rows the run did not pair: it was voided, and is redone holding them.
+    else if (rows === undefined) return
     else {
       this.closed[side].set(model, rows)
       if (this.closed[other].has(model)) this.compare(model)
