@@ -1,7 +1,11 @@
-/** The index of `value` in `sorted` (ascending, no repeats), or -1. */
-export function indexOfSorted(sorted: ArrayLike<number>, value: number): number {
+/** The index of `value` in the first `length` numbers of `sorted` (ascending, no repeats), or -1. */
+export function indexOfSorted(
+  sorted: ArrayLike<number>,
+  value: number,
+  length = sorted.length,
+): number {
   let low = 0
-  let high = sorted.length - 1
+  let high = length - 1
   while (low <= high) {
     const middle = (low + high) >>> 1
     const at = sorted[middle]!

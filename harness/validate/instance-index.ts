@@ -5,6 +5,7 @@ import type { ModelRegistry, RegistryModel } from '../application/model-registry
 import { entryShapeProblem } from '../backup/backup-entry.ts'
 import { HarnessError } from '../errors.ts'
 import type { ComparatorFinding } from '../findings/comparator-findings.ts'
+import { NumberColumn } from './columns.ts'
 import { KeyedRows } from './keyed-rows.ts'
 import { Usernames } from './usernames.ts'
 
@@ -44,7 +45,12 @@ export interface SideEvents {
    * Each model once it is closed: its pks, index i holding ordinal i + 1, and its instances in the
    * same order unless `row` is listened to (the listener has had them).
    */
-  closed(model: string, pks: number[], instances: Instance[] | undefined, byPkOnly: boolean): void
+  closed(
+    model: string,
+    pks: ArrayLike<number>,
+    instances: Instance[] | undefined,
+    byPkOnly: boolean,
+  ): void
   /**
    * Each row once it has its ordinal (numbered by pk) or its custom ordinal key (keyed; the
    * ordinal comes when the model is closed, set on the row). The index keeps the row until then
@@ -69,7 +75,7 @@ interface ModelState {
   readonly model: RegistryModel
   maxPk: number | undefined
   /** The pks of the rows numbered so far, in ordinal order. */
-  pks: number[]
+  pks: NumberColumn
   /** Rows numbered by pk, in file order, when they are kept (nobody listens to `row`). */
   byPk: Instance[]
   /**
@@ -252,9 +258,11 @@ export class SideIndexBuilder {
     }
     state.count = pks.length
     // The model is handed over: nothing of its rows stays here.
-    state.pks = []
+    state.pks = new NumberColumn(16)
     state.byPk = []
-    if (pks.length > 0) this.events.closed(state.model.name, pks, keep ? rows : undefined, byPkOnly)
+    if (pks.length > 0) {
+      this.events.closed(state.model.name, pks.view(), keep ? rows : undefined, byPkOnly)
+    }
   }
 
   /** A keyed row whose key an earlier row of the model has: a `DuplicateCustomOrdinal`. */
@@ -367,7 +375,7 @@ export class SideIndexBuilder {
     state = {
       model,
       maxPk: undefined,
-      pks: [],
+      pks: new NumberColumn(),
       byPk: [],
       keyed: new KeyedRows(model.customOrdinal.length),
       throughUser: model.customOrdinal.map(

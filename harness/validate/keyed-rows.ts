@@ -1,4 +1,5 @@
 import { compareJson } from '../../comparators/json-values.ts'
+import { NumberColumn, ValueColumn } from './columns.ts'
 import type { Instance } from './instance-index.ts'
 
 /**
@@ -10,17 +11,17 @@ const SURROGATE = /[\uD800-\uDFFF]/
 
 /**
  * The keyed rows of one model on one side, held until the model is closed and they can be
- * numbered in key order. Flat arrays rather than an object and a key array per row: every keyed
+ * numbered in key order. Columns rather than an object and a key array per row: every keyed
  * row of a model is held at once, 132k rows a side at the peak of a 1M-row validate.
  */
 export class KeyedRows {
-  private rows: Instance[] = []
+  private rows = new ValueColumn<Instance>()
   /** Row i's key is `keys[i * width]` to `keys[i * width + width - 1]`. */
-  private keys: unknown[] = []
+  private keys = new ValueColumn<unknown>()
   /** When each row was keyed on its side: orders the findings it may give. */
-  private seqs: number[] = []
+  private seqs = new NumberColumn()
   /** Per key value: 1 for a string without surrogates, whose order `<` gives exactly. */
-  private plain: number[] = []
+  private plain = new NumberColumn()
 
   /** @param width how many fields the model's custom ordinal has */
   constructor(private readonly width: number) {}
@@ -45,17 +46,22 @@ export class KeyedRows {
    * order; `repeated` hears of each later one.
    */
   takeSorted(repeated: (key: readonly unknown[], row: Instance, seq: number) => void): Instance[] {
-    const { rows, keys, seqs, plain, width } = this
-    this.rows = []
-    this.keys = []
-    this.seqs = []
-    this.plain = []
+    const { rows, seqs, width } = this
+    const count = rows.length
+    // Flat arrays of exactly their size for the sort's many lookups.
+    const keys = new Array<unknown>(count * width)
+    for (let i = 0; i < keys.length; i++) keys[i] = this.keys.at(i)
+    const plain = this.plain.view()
+    this.rows = new ValueColumn()
+    this.keys = new ValueColumn()
+    this.seqs = new NumberColumn()
+    this.plain = new NumberColumn()
     const compare = (a: number, b: number): number => {
       for (let i = 0; i < width; i++) {
         const x = a * width + i
         const y = b * width + i
         const order =
-          plain[x]! & plain[y]!
+          plain[x]! && plain[y]!
             ? keys[x] === keys[y]
               ? 0
               : (keys[x] as string) < (keys[y] as string)
@@ -68,17 +74,20 @@ export class KeyedRows {
     }
     // Stable: rows with the same key stay in the order they were added. Keys that compare equal
     // print alike (compareJson is 0 exactly for such values), so they end up next to each other.
-    const order = rows.map((_, index) => index)
+    const order = new Array<number>(count)
+    for (let i = 0; i < count; i++) order[i] = i
     order.sort(compare)
-    const sorted: Instance[] = []
+    const sorted = new Array<Instance>(count)
+    let length = 0
     let last = -1
     for (const index of order) {
       if (last >= 0 && compare(last, index) === 0) {
-        repeated(keys.slice(index * width, index * width + width), rows[index]!, seqs[index]!)
-        sorted[sorted.length - 1] = rows[index]!
-      } else sorted.push(rows[index]!)
+        repeated(keys.slice(index * width, index * width + width), rows.at(index), seqs.at(index))
+        sorted[length - 1] = rows.at(index)
+      } else sorted[length++] = rows.at(index)
       last = index
     }
+    sorted.length = length
     return sorted
   }
 }

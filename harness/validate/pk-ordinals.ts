@@ -14,7 +14,7 @@ export class PkOrdinalStore implements PrimaryKeyOrdinals {
   private deferredOn: string | undefined
 
   /** Adds a closed model's pks, index i holding ordinal i + 1. */
-  add(model: string, pks: readonly number[], byPkOnly: boolean): void {
+  add(model: string, pks: ArrayLike<number>, byPkOnly: boolean): void {
     this.byModel.set(model, lookupOf(pks, byPkOnly))
   }
 
@@ -63,7 +63,7 @@ interface PkLookup {
 }
 
 /** @param inOrder the pks in ordinal order: ordinal i + 1 has `inOrder[i]` */
-function lookupOf(inOrder: readonly number[], byPkOnly: boolean): PkLookup {
+function lookupOf(inOrder: ArrayLike<number>, byPkOnly: boolean): PkLookup {
   const count = inOrder.length
   if (byPkOnly && count > 0) {
     // Numbered by pk: ascending unless the input was unordered.
@@ -84,7 +84,7 @@ function lookupOf(inOrder: readonly number[], byPkOnly: boolean): PkLookup {
   for (let i = 1; i < count; i++) {
     if (pks[i] === pks[i - 1]) {
       const map = new Map<unknown, number>()
-      inOrder.forEach((pk, i) => map.set(pk, i + 1))
+      for (let i = 0; i < count; i++) map.set(inOrder[i], i + 1)
       return new MapLookup(map)
     }
   }
@@ -100,7 +100,7 @@ const ORDINAL_SPAN = 2 ** 21
  * packed into one number when they fit, else the pks are sorted and each ordinal put in its place
  * by a search.
  */
-function sortedByPk(inOrder: readonly number[]): { pks: Float64Array; ordinals: Uint32Array } {
+function sortedByPk(inOrder: ArrayLike<number>): { pks: Float64Array; ordinals: Uint32Array } {
   const count = inOrder.length
   const pks = new Float64Array(count)
   const ordinals = new Uint32Array(count)

@@ -1,4 +1,4 @@
-import { indexOfSorted } from './binary-search.ts'
+import { NumberColumn, ValueColumn } from './columns.ts'
 
 /**
  * User pk → username, for custom ordinals that look through foreign keys to users. Held for a
@@ -7,8 +7,8 @@ import { indexOfSorted } from './binary-search.ts'
  * (or not a number), a pk moves everything to a Map, which keeps the last username given.
  */
 export class Usernames {
-  private pks: number[] = []
-  private names: unknown[] = []
+  private pks = new NumberColumn()
+  private names = new ValueColumn<unknown>()
   private map: Map<unknown, unknown> | undefined
 
   set(pk: unknown, username: unknown): void {
@@ -17,15 +17,15 @@ export class Usernames {
       return
     }
     const pks = this.pks
-    if (typeof pk === 'number' && (pks.length === 0 || pk > pks[pks.length - 1]!)) {
+    if (typeof pk === 'number' && (pks.length === 0 || pk > pks.at(pks.length - 1))) {
       pks.push(pk)
       this.names.push(username)
       return
     }
-    this.map = new Map<unknown, unknown>(pks.map((known, i) => [known, this.names[i]]))
+    this.map = new Map<unknown, unknown>()
+    for (let i = 0; i < pks.length; i++) this.map.set(pks.at(i), this.names.at(i))
     this.map.set(pk, username)
-    this.pks = []
-    this.names = []
+    this.clearArrays()
   }
 
   has(pk: unknown): boolean {
@@ -35,16 +35,20 @@ export class Usernames {
   get(pk: unknown): unknown {
     if (this.map) return this.map.get(pk)
     const index = this.indexOf(pk)
-    return index >= 0 ? this.names[index] : undefined
+    return index >= 0 ? this.names.at(index) : undefined
   }
 
   clear(): void {
-    this.pks = []
-    this.names = []
+    this.clearArrays()
     this.map = undefined
   }
 
+  private clearArrays(): void {
+    this.pks = new NumberColumn(16)
+    this.names = new ValueColumn()
+  }
+
   private indexOf(pk: unknown): number {
-    return typeof pk === 'number' ? indexOfSorted(this.pks, pk) : -1
+    return typeof pk === 'number' ? this.pks.indexOfSorted(pk) : -1
   }
 }

@@ -204,7 +204,7 @@ export class ValidationRun {
   private closedModel(
     side: Side,
     model: string,
-    pks: number[],
+    pks: ArrayLike<number>,
     rows: Instance[] | undefined,
     byPkOnly: boolean,
   ): void {
