@@ -233,20 +233,30 @@ class BackupEntryIterator implements BackupEntryReader {
 }
 
 /**
- * A file's bytes, read into one buffer over and over: each chunk is decoded (copied) before the
- * next is read. A read stream's new buffer per chunk, freed whenever the garbage collector got
- * to it, left tens of MB of freed memory resident in malloc's heap on a 1M-row validate.
+ * A file's bytes, read into two buffers in turn: each chunk is decoded (copied) before the next
+ * but one is read, and the next is read while the caller works on this one. A read stream's new
+ * buffer per chunk, freed whenever the garbage collector got to it, left tens of MB of freed
+ * memory resident in malloc's heap on a 1M-row validate; one buffer, read only when asked for,
+ * left the reader waiting on the disk (0.2 s more idle in that validate's profile).
  */
 async function* fileChunks(path: string, size: number): AsyncGenerator<Uint8Array, void> {
   const handle = await open(path, 'r')
+  const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)]
+  let turn = 0
+  let reading: Promise<{ bytesRead: number }> | undefined = handle.read(buffers[0]!, 0, size, null)
   try {
-    const buffer = Buffer.allocUnsafeSlow(size)
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, size, null)
+      const { bytesRead } = await reading
+      reading = undefined
       if (bytesRead === 0) return
-      yield buffer.subarray(0, bytesRead)
+      const chunk = buffers[turn]!.subarray(0, bytesRead)
+      turn = 1 - turn
+      reading = handle.read(buffers[turn]!, 0, size, null)
+      yield chunk
     }
   } finally {
+    // Never close the file under a read in flight.
+    await reading?.catch(() => undefined)
     await handle.close()
   }
 }
