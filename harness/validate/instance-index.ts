@@ -309,8 +309,8 @@ export class SideIndexBuilder {
     }
     instance.ordinal = ordinal
     state.pks.push(instance.pk)
-    // A listener compares the row and lets it go; the pk is all that is kept of it then (an
-    // Instance per row held until the model closed was most of validate's live heap).
+    // A listener compares the row and lets it go: then the pk is all that is kept of it until the
+    // model closes, 8 bytes in a typed array instead of an object per row.
     if (this.events.row) this.events.row(instance, undefined)
     else state.byPk.push(instance)
   }

@@ -4,8 +4,8 @@ import type { Instance } from './instance-index.ts'
 
 /**
  * A surrogate half: the one place where `<` (by UTF-16 unit) and Python (by code point) order
- * strings differently. Keys without one are compared natively: `compareJson` walking the
- * characters cost half of the sort of 1M generated rows' keys.
+ * strings differently. Keys without one are compared natively: `compareJson`, walking the
+ * characters in JavaScript, made the sorts of a 1M-row validate's keys about 45 % slower.
  */
 const SURROGATE = /[\uD800-\uDFFF]/
 

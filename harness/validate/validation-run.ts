@@ -273,7 +273,7 @@ export class ValidationRun {
       this.voided = true
       return
     }
-    // The left row stays with its index, which gives it its final ordinal (keyed rows, at close).
+    // The left row's ordinal is final once its model closes (a keyed row gets it then).
     while (owners.length < comparison.findings.length) owners.push(left)
     release(left)
     release(right)
