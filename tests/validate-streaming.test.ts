@@ -213,6 +213,28 @@ describe('validate() against the straightforward procedure', () => {
     })
   })
 
+  it('pairs keyed rows whose keys print alike only with their own, in step or not', async () => {
+    const keys = [null, 'null', '\u0000null', '\u0000', '', 1, '1', ['null'], { null: 1 }, [1, '1']]
+    const option = (key: unknown, pk: number, value: string): BackupEntry => ({
+      model: 'sentry.option',
+      pk,
+      fields: { key, last_updated: '2023-06-22T00:00:00.000Z', last_updated_by: 'unknown', value },
+    })
+    const rows = (order: readonly number[], changed: number) =>
+      order.map((k, i) => option(keys[k], i + 1, k === changed ? '"b"' : '"a"'))
+    const inOrder = keys.map((_, k) => k)
+    // In step: both files list the keys in the same order; one value differs, on the key "null".
+    const same = await expectSameEverywhere(rows(inOrder, -1), rows(inOrder, 1))
+    expect(same).toMatchObject({ findings: [{ kind: 'UnequalJSON', left_pk: 2, right_pk: 2 }] })
+    // Out of step: the right file lists them backwards, so the rows pair through their key texts.
+    const backwards = await expectSameEverywhere(rows(inOrder, -1), rows([...inOrder].reverse(), 1))
+    expect(backwards).toMatchObject({ findings: [{ kind: 'UnequalJSON', left_pk: 2, right_pk: 9 }] })
+    // Neighbours swapped: each right row first meets a left row whose key prints like its own.
+    const swapped = inOrder.map((k) => (k % 2 === 0 ? k + 1 : k - 1))
+    const found = await expectSameEverywhere(rows(inOrder, -1), rows(swapped, -1))
+    expect(found).toMatchObject({ findings: [] })
+  })
+
   it('looks up foreign keys of models later in the file', async () => {
     // Projects before their organizations: lookups wait until the organizations are read.
     const late = [

@@ -228,7 +228,7 @@ export class ValidationRun {
    * When streaming: pairs a row of `side` with the other side's and compares them. Compared rows
    * are let go of (`release`): the index keeps them only to number and map their pks.
    */
-  private row(side: Side, instance: Instance, key: string | undefined): void {
+  private row(side: Side, instance: Instance, key: readonly unknown[] | undefined): void {
     if (!this.holding || this.voided) return release(instance)
     if (this.structural()) {
       this.stopHolding()
