@@ -183,6 +183,34 @@ describe('validate() against the straightforward procedure', () => {
     })
   })
 
+  it('gives comparators each row’s own ordinal, keyed rows included', async () => {
+    // A comparator that reports the ordinals it is given; the right side lists the keyed user
+    // options backwards, so their rows are paired by key, not as they come.
+    const ordinals = defineComparator({
+      name: 'OrdinalsComparator',
+      fields: ['key'],
+      compare: (on, left, right) => [
+        {
+          kind: 'OrdinalsComparator',
+          on,
+          left_pk: left.pk,
+          right_pk: right.pk,
+          reason: `on ${on.ordinal}, left ${left.ordinal}, right ${right.ordinal}`,
+        },
+      ],
+    })
+    const comparators = new Map(defaults)
+    comparators.set('sentry.useroption', [...(defaults.get('sentry.useroption') ?? []), ordinals])
+    const options = generated.filter((e) => e.model === 'sentry.useroption')
+    const at = generated.indexOf(options[0]!)
+    const backwards = [...generated]
+    backwards.splice(at, options.length, ...[...options].reverse())
+    const found = await expectSameEverywhere(generated, backwards, comparators)
+    const reasons = 'findings' in found ? found.findings.map((f) => f.reason) : []
+    expect(reasons.length).toBe(options.length)
+    expect(reasons).toContain(`on 1, left 1, right 1`)
+  })
+
   it('gives the left side’s invalid entry even when the right side has one earlier', async () => {
     const bad = (entries: BackupEntry[], at: number) =>
       entries.map((e, i) => (i === at ? { ...e, model: 'sentry.nosuchmodel' } : e))

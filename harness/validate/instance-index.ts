@@ -30,6 +30,11 @@ export interface Instance extends ComparedRow {
   fields: Record<string, unknown>
   /** The entry's source text, when it came from a file: equal texts are equal rows. */
   text: string | undefined
+  /**
+   * A keyed row's place among its model's keyed rows on its side, by which its ordinal is known
+   * once the model closes (`closed`); -1 for a row numbered by pk.
+   */
+  position: number
 }
 
 /** Where an entry sits in its file, for error messages. */
@@ -42,14 +47,16 @@ export interface EntryLocation {
 /** What the index tells its user while it reads. */
 export interface SideEvents {
   /**
-   * Each model once it is closed: its pks, index i holding ordinal i + 1, and its instances in the
-   * same order unless `row` is listened to (the listener has had them).
+   * Each model once it is closed: its pks, index i holding ordinal i + 1; its instances in the
+   * same order unless `row` is listened to (the listener has had them); and, when it has keyed
+   * rows, the ordinal of each by its `position`.
    */
   closed(
     model: string,
     pks: ArrayLike<number>,
     instances: Instance[] | undefined,
     byPkOnly: boolean,
+    keyedOrdinals: Uint32Array | undefined,
   ): void
   /**
    * Each row once it has its ordinal (numbered by pk) or its custom ordinal key (keyed; the
@@ -175,6 +182,7 @@ export class SideIndexBuilder {
       scrubbed: NOTHING_SCRUBBED,
       // A keyed model is held whole until it is sorted; its texts would double what it holds.
       text: keyed ? undefined : text,
+      position: -1,
     }
     if (!keyed) this.assignByPk(state, instance)
     else if (!this.keyRow(state, instance, file, line, column, false)) {
@@ -245,15 +253,16 @@ export class SideIndexBuilder {
     const { pks, byPk: rows } = state
     const keep = this.events.row === undefined
     const byPkOnly = state.keyed.length === 0
+    let keyedOrdinals: Uint32Array | undefined
     if (!byPkOnly) {
       const lastWins = state.model.rules.duplicateOrdinal === 'lastWins'
-      const sorted = state.keyed.takeSorted((key, instance, seq) => {
-        if (!lastWins) this.duplicate(state, key, instance, seq)
+      const order = state.keyed.takeSorted(pks, (key, pk, seq) => {
+        if (!lastWins) this.duplicate(state, key, pk, seq)
       })
-      for (const instance of sorted) {
-        instance.ordinal = pks.length + 1
-        pks.push(instance.pk)
-        if (keep) rows.push(instance)
+      keyedOrdinals = order.ordinals
+      for (const instance of order.rows ?? []) {
+        instance.ordinal = rows.length + 1
+        rows.push(instance)
       }
     }
     state.count = pks.length
@@ -261,26 +270,22 @@ export class SideIndexBuilder {
     state.pks = new NumberColumn(16)
     state.byPk = []
     if (pks.length > 0) {
-      this.events.closed(state.model.name, pks.view(), keep ? rows : undefined, byPkOnly)
+      const instances = keep ? rows : undefined
+      this.events.closed(state.model.name, pks.view(), instances, byPkOnly, keyedOrdinals)
     }
   }
 
   /** A keyed row whose key an earlier row of the model has: a `DuplicateCustomOrdinal`. */
-  private duplicate(
-    state: ModelState,
-    key: readonly unknown[],
-    instance: Instance,
-    seq: number,
-  ): void {
+  private duplicate(state: ModelState, key: readonly unknown[], pk: number, seq: number): void {
     // Values an obfuscating comparator covers are shown shortened, like everywhere else.
     const shown = key.map((value, i) =>
       state.throughUser[i] ? value : (state.shorten[i]?.(value) ?? value),
     )
     this.addFinding(seq, {
       kind: 'DuplicateCustomOrdinal',
-      on: { model: instance.model, ordinal: null },
-      left_pk: this.side === 'left' ? instance.pk : null,
-      right_pk: this.side === 'right' ? instance.pk : null,
+      on: { model: state.model.name, ordinal: null },
+      left_pk: this.side === 'left' ? pk : null,
+      right_pk: this.side === 'right' ? pk : null,
       reason: `custom ordinal value \`${pythonTupleRepr(shown)}\` appears multiple times`,
     })
   }
@@ -348,7 +353,7 @@ export class SideIndexBuilder {
       key[i] = this.usernames.get(value)
     }
     state.firstKeyed ??= this.arrivals++
-    state.keyed.add(key, instance, this.seq++)
+    instance.position = state.keyed.add(key, instance, this.seq++)
     this.events.row?.(instance, key)
     return true
   }
@@ -377,7 +382,7 @@ export class SideIndexBuilder {
       maxPk: undefined,
       pks: new NumberColumn(),
       byPk: [],
-      keyed: new KeyedRows(model.customOrdinal.length),
+      keyed: new KeyedRows(model.customOrdinal.length, this.events.row === undefined),
       throughUser: model.customOrdinal.map(
         (field) =>
           this.usersModel !== undefined &&

@@ -62,7 +62,8 @@ export class ValidationRun {
         registry,
         comparators,
         {
-          closed: (model, pks, rows, byPkOnly) => this.closedModel(side, model, pks, rows, byPkOnly),
+          closed: (model, pks, rows, byPkOnly, keyedOrdinals) =>
+            this.closedModel(side, model, pks, rows, byPkOnly, keyedOrdinals),
           ...(streaming ? { row: (instance, key) => this.row(side, instance, key) } : {}),
         },
         streaming,
@@ -207,13 +208,14 @@ export class ValidationRun {
     pks: ArrayLike<number>,
     rows: Instance[] | undefined,
     byPkOnly: boolean,
+    keyedOrdinals: Uint32Array | undefined,
   ): void {
     if (!this.holding) return
     if (this.structural()) return this.stopHolding()
     this.pks[side].add(model, pks, byPkOnly)
     const other = otherSide(side)
     const pairing = this.pairings.get(model)
-    if (pairing) this.closePairing(side, model, pairing, pks.length)
+    if (pairing) this.closePairing(side, model, pairing, pks.length, keyedOrdinals)
     // Streamed rows the run did not pair: it was voided, and is redone holding them.
     else if (rows === undefined) return
     else {
@@ -241,6 +243,7 @@ export class ValidationRun {
         rows: new ModelPairing(),
         comparison: this.comparer.start(model),
         owners: [],
+        keyedOrdinals: { left: undefined, right: undefined },
         early: (this.comparators.get(model) ?? []).every(usesOrdinalOnlyInFindings),
         held: [],
       }
@@ -279,8 +282,15 @@ export class ValidationRun {
     release(right)
   }
 
-  private closePairing(side: Side, model: string, pairing: Pairing, count: number): void {
+  private closePairing(
+    side: Side,
+    model: string,
+    pairing: Pairing,
+    count: number,
+    keyedOrdinals: Uint32Array | undefined,
+  ): void {
     pairing.rows.close(side, count)
+    pairing.keyedOrdinals[side] = keyedOrdinals
     if (!pairing.rows.closed) {
       if (this.finished[otherSide(side)]) this.stopHolding()
       return
@@ -291,15 +301,22 @@ export class ValidationRun {
       this.voided = true
       return
     }
+    // Keyed rows learn their ordinals now: those that gave findings, and those held back.
+    const { owners, held } = pairing
+    const ordinals = pairing.keyedOrdinals
+    for (const owner of owners) if (owner.position >= 0) owner.ordinal = ordinals.left![owner.position]!
+    for (const { left, right } of held) {
+      if (left.position >= 0) left.ordinal = ordinals.left![left.position]!
+      if (right.position >= 0) right.ordinal = ordinals.right![right.position]!
+    }
     // Keyed pairs whose comparators may look at the ordinal, now that it is known.
-    pairing.held.sort((a, b) => a.left.ordinal - b.left.ordinal)
+    held.sort((a, b) => a.left.ordinal - b.left.ordinal)
     for (const { left, right } of pairing.held) {
       this.comparePairing(pairing, left, right, left.ordinal)
     }
     if (this.voided) return
     const comparison = this.comparer.end(pairing.comparison)
     // Findings go by ordinal (pairs completed in any order), each pair's in their order.
-    const { owners } = pairing
     const found = comparison.findings.slice()
     const order = found.map((_, index) => index)
     order.sort((a, b) => owners[a]!.ordinal - owners[b]!.ordinal || a - b)
@@ -356,6 +373,8 @@ interface Pairing {
   readonly comparison: PairwiseComparison
   /** Per finding, the left row of its pair, whose ordinal is final once the model closes. */
   readonly owners: Instance[]
+  /** Per side, once closed, the ordinal of each keyed row by its `position`. */
+  readonly keyedOrdinals: Record<Side, Uint32Array | undefined>
   /** Every comparator of the model uses `on.ordinal` only on findings: keyed pairs go at once. */
   readonly early: boolean
   /** Keyed pairs kept until the model closes, when `early` is false. */
