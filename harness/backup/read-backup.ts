@@ -109,18 +109,14 @@ class BackupEntryIterator implements BackupEntryReader {
   }
 
   next(): Promise<IteratorResult<RawBackupEntry, undefined>> {
-    if (this.at < this.entries.length) {
-      return Promise.resolve({ done: false, value: this.entries[this.at++]! })
+    let entry: RawBackupEntry | undefined
+    try {
+      entry = this.takeBuffered()
+    } catch (error) {
+      return Promise.reject(error)
     }
+    if (entry !== undefined) return Promise.resolve({ done: false, value: entry })
     if (this.closed) return Promise.resolve({ done: true, value: undefined })
-    if (!this.reading && this.input.pending) {
-      try {
-        this.scanMore()
-      } catch (error) {
-        return Promise.reject(error)
-      }
-      return this.next()
-    }
     if (this.reading) return this.reading.then(() => this.next())
     const reading = this.read()
     this.reading = reading
@@ -178,11 +174,8 @@ class BackupEntryIterator implements BackupEntryReader {
     this.at = 0
     try {
       this.chunks ??= this.open()
+      // `next` took what the chunk before held, so each chunk read here is a new one.
       while (this.entries.length === 0 && !this.closed) {
-        if (this.input.pending) {
-          this.entries = this.input.more(SCAN_BATCH)
-          continue
-        }
         const chunk = await this.chunks.next()
         if (this.closed) return
         if (chunk.done) {
@@ -315,14 +308,14 @@ class Utf8Input {
   }
 
   /** Decodes and scans a chunk, giving the entries of its first `limit` elements. */
-  pushText(text: string, limit = Infinity): RawBackupEntry[] {
+  pushText(text: string, limit: number): RawBackupEntry[] {
     // String chunks come from a stream with an encoding set; its decoder leaves a BOM in place.
     if (!this.sawText && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
     if (text.length > 0) this.sawText = true
     return this.scanner.push(text, limit)
   }
 
-  pushBytes(bytes: Uint8Array, limit = Infinity): RawBackupEntry[] {
+  pushBytes(bytes: Uint8Array, limit: number): RawBackupEntry[] {
     let text: string
     if (this.bytesBefore > 0 && this.held.length === 0 && isAscii(bytes)) {
       // Sentry's exports are pure ASCII (ensure_ascii); latin1 is then an exact, much cheaper

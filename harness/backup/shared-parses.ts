@@ -49,7 +49,8 @@ export class SharedParses {
 }
 
 /**
- * A few read chunks' worth of entries (1 MiB chunks of 300-byte entries): the two readers of
- * `validate` take turns of a few hundred entries, but each parses a whole chunk ahead.
+ * Room to spare: the two readers of `validate` take turns of a few hundred entries and parse a
+ * few hundred ahead, so the lender leads by under a thousand entries; a few read chunks' worth
+ * (1 MiB chunks of 300-byte entries) still shares everything when one drifts further.
  */
 const DEFAULT_CAPACITY = 16384

@@ -59,9 +59,9 @@ export interface SideEvents {
     keyedOrdinals: Uint32Array | undefined,
   ): void
   /**
-   * Each row once it has its ordinal (numbered by pk) or its custom ordinal key (keyed; the
-   * ordinal comes when the model is closed, set on the row). The index keeps the row until then
-   * for its pk and ordinal only: the listener may `release` it once compared.
+   * Each row once it has its ordinal (numbered by pk) or its custom ordinal key (keyed; its
+   * ordinal comes when the model is closed, by its `position` in `closed`). The index then keeps
+   * nothing of the row but its pk (and key): the row is the listener's, which may `release` it.
    */
   row?(instance: Instance, key: readonly unknown[] | undefined): void
 }
@@ -126,6 +126,8 @@ export class SideIndexBuilder {
   private readonly waiting: Waiting[] = []
   private readonly usersModel: string | undefined
   private readonly usernameField: string | undefined
+  /** Nobody listens to `row`: the index keeps every row, to hand it over when its model closes. */
+  private readonly keepsRows: boolean
   private current: ModelState | undefined
   private arrivals = 0
   private finished = false
@@ -144,6 +146,7 @@ export class SideIndexBuilder {
   ) {
     this.usersModel = registry.filters?.users.model
     this.usernameField = registry.filters?.users.usernameField
+    this.keepsRows = events.row === undefined
   }
 
   /**
@@ -180,7 +183,8 @@ export class SideIndexBuilder {
       ordinal: 0,
       fields: entry.fields,
       scrubbed: NOTHING_SCRUBBED,
-      // A keyed model is held whole until it is sorted; its texts would double what it holds.
+      // Held without streaming, a keyed model is held whole until it is sorted; its texts would
+      // double what it holds.
       text: keyed ? undefined : text,
       position: -1,
     }
@@ -251,7 +255,6 @@ export class SideIndexBuilder {
   private close(state: ModelState): void {
     state.closed = true
     const { pks, byPk: rows } = state
-    const keep = this.events.row === undefined
     const byPkOnly = state.keyed.length === 0
     let keyedOrdinals: Uint32Array | undefined
     if (!byPkOnly) {
@@ -270,7 +273,7 @@ export class SideIndexBuilder {
     state.pks = new NumberColumn(16)
     state.byPk = []
     if (pks.length > 0) {
-      const instances = keep ? rows : undefined
+      const instances = this.keepsRows ? rows : undefined
       this.events.closed(state.model.name, pks.view(), instances, byPkOnly, keyedOrdinals)
     }
   }
@@ -316,8 +319,8 @@ export class SideIndexBuilder {
     state.pks.push(instance.pk)
     // A listener compares the row and lets it go: then the pk is all that is kept of it until the
     // model closes, 8 bytes in a typed array instead of an object per row.
-    if (this.events.row) this.events.row(instance, undefined)
-    else state.byPk.push(instance)
+    if (this.keepsRows) state.byPk.push(instance)
+    else this.events.row!(instance, undefined)
   }
 
   /**
@@ -382,7 +385,7 @@ export class SideIndexBuilder {
       maxPk: undefined,
       pks: new NumberColumn(),
       byPk: [],
-      keyed: new KeyedRows(model.customOrdinal.length, this.events.row === undefined),
+      keyed: new KeyedRows(model.customOrdinal.length, this.keepsRows),
       throughUser: model.customOrdinal.map(
         (field) =>
           this.usersModel !== undefined &&
@@ -427,8 +430,9 @@ export class SideIndexBuilder {
 }
 
 /**
- * Lets go of what a compared row holds beyond its model, pk and ordinal, which are what the index
- * keeps it for: its fields and text. The row itself stays (one object fewer per row than a copy).
+ * Lets go of what a compared row holds beyond its model, pk, ordinal and position, which are all
+ * that whoever keeps it (a finding's owner, a pair held until its model closes) still needs: its
+ * fields and text.
  */
 export function release(instance: Instance): void {
   instance.fields = NOTHING_SCRUBBED

@@ -27,7 +27,10 @@ export class ModelPairing {
   private waiting: Record<Side, Map<number | string, Instance>> | undefined
   private readonly added: Record<Side, number> = { left: 0, right: 0 }
   private readonly counts: Record<Side, number | undefined> = { left: undefined, right: undefined }
-  /** A side gave one key twice: pairs by key may not be the pairs by ordinal. */
+  /**
+   * A side gave one key twice (found when it closes the model): pairs by key may not be the pairs
+   * by ordinal.
+   */
   private repeated = false
 
   /**
@@ -59,9 +62,8 @@ export class ModelPairing {
     const others = waiting[side === 'left' ? 'right' : 'left']
     const other = others.get(id)
     if (other === undefined) {
-      const mine = waiting[side]
-      if (mine.has(id)) this.repeated = true
-      mine.set(id, instance)
+      // A key given twice overwrites the first row here; `close` finds it by the count.
+      waiting[side].set(id, instance)
       return undefined
     }
     others.delete(id)
@@ -107,9 +109,7 @@ export class ModelPairing {
     const waiting = { left: new Map<number | string, Instance>(), right: new Map() }
     const mine = waiting[this.ahead]
     for (let i = this.head; i < this.queue.length; i++) {
-      const id = idOf(this.queueIds[i]!)
-      if (mine.has(id)) this.repeated = true
-      mine.set(id, this.queue[i]!)
+      mine.set(idOf(this.queueIds[i]!), this.queue[i]!)
     }
     this.waiting = waiting
     this.emptyQueue()

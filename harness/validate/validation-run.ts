@@ -228,7 +228,7 @@ export class ValidationRun {
 
   /**
    * When streaming: pairs a row of `side` with the other side's and compares them. Compared rows
-   * are let go of (`release`): the index keeps them only to number and map their pks.
+   * are let go of (`release`); the index keeps only their pks.
    */
   private row(side: Side, instance: Instance, key: readonly unknown[] | undefined): void {
     if (!this.holding || this.voided) return release(instance)
@@ -311,9 +311,7 @@ export class ValidationRun {
     }
     // Keyed pairs whose comparators may look at the ordinal, now that it is known.
     held.sort((a, b) => a.left.ordinal - b.left.ordinal)
-    for (const { left, right } of pairing.held) {
-      this.comparePairing(pairing, left, right, left.ordinal)
-    }
+    for (const { left, right } of held) this.comparePairing(pairing, left, right, left.ordinal)
     if (this.voided) return
     const comparison = this.comparer.end(pairing.comparison)
     // Findings go by ordinal (pairs completed in any order), each pair's in their order.
