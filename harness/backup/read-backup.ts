@@ -99,6 +99,8 @@ class BackupEntryIterator implements BackupEntryReader {
   /** The read in progress, so that overlapping `next()` calls queue instead of racing. */
   private reading: Promise<unknown> | undefined
   private bytesRead = 0
+  /** A borrower whose bytes so far are the lender's: it hands out the lender's entries. */
+  private following: Following | undefined
 
   constructor(
     private readonly source: string | NodeJS.ReadableStream,
@@ -106,6 +108,9 @@ class BackupEntryIterator implements BackupEntryReader {
   ) {
     this.file = options.file ?? (typeof source === 'string' ? source : '<stream>')
     this.input = new Utf8Input(this.file, new BackupScanner(this.file, options.shareParses))
+    if (options.shareParses?.as === 'borrow') {
+      this.following = { cache: options.shareParses.cache, equalUpTo: 0, next: 0, chunk: undefined }
+    }
   }
 
   next(): Promise<IteratorResult<RawBackupEntry, undefined>> {
@@ -133,6 +138,12 @@ class BackupEntryIterator implements BackupEntryReader {
   }
 
   takeBuffered(): RawBackupEntry | undefined {
+    const following = this.following
+    if (following !== undefined) {
+      const end = following.cache.endOf(following.next)
+      if (end < 0 || end > following.equalUpTo) return undefined
+      return following.cache.follow(following.next++)
+    }
     if (this.at === this.entries.length && !this.closed && !this.reading && this.input.pending) {
       this.scanMore()
     }
@@ -174,6 +185,7 @@ class BackupEntryIterator implements BackupEntryReader {
     this.at = 0
     try {
       this.chunks ??= this.open()
+      if (this.following && !(await this.readFollowing(this.following))) return
       // `next` took what the chunk before held, so each chunk read here is a new one.
       while (this.entries.length === 0 && !this.closed) {
         const chunk = await this.chunks.next()
@@ -183,15 +195,7 @@ class BackupEntryIterator implements BackupEntryReader {
           this.close()
           return
         }
-        const value = chunk.value
-        if (this.options.onBytes) {
-          this.bytesRead += typeof value === 'string' ? Buffer.byteLength(value) : (value as Uint8Array).byteLength
-          this.options.onBytes(this.bytesRead)
-        }
-        this.entries =
-          typeof value === 'string'
-            ? this.input.pushText(value, SCAN_BATCH)
-            : this.input.pushBytes(value as Uint8Array, SCAN_BATCH)
+        this.push(chunk.value)
       }
     } catch (error) {
       this.close()
@@ -205,6 +209,65 @@ class BackupEntryIterator implements BackupEntryReader {
         cause: error,
       })
     }
+  }
+
+  /** Scans a chunk read; `again` for one read and counted before (when taking over). */
+  private push(value: unknown, again = false): void {
+    if (this.options.onBytes && !again) {
+      this.bytesRead +=
+        typeof value === 'string' ? Buffer.byteLength(value) : (value as Uint8Array).byteLength
+      this.options.onBytes(this.bytesRead)
+    }
+    if (typeof value === 'string') {
+      this.entries = this.input.pushText(value, SCAN_BATCH)
+      return
+    }
+    const bytes = value as Uint8Array
+    const share = this.options.shareParses
+    if (share?.as === 'lend' && share.cache.following) {
+      share.cache.lendChunk(this.input.offset, bytes, isAscii(bytes), this.input.checkpoint())
+    }
+    this.entries = this.input.pushBytes(bytes, SCAN_BATCH)
+  }
+
+  /**
+   * Follows the lender one chunk further when the next entry ends beyond the bytes compared so
+   * far; takes over reading otherwise. Returns true when the caller must read on for itself.
+   */
+  private async readFollowing(following: Following): Promise<boolean> {
+    const { cache } = following
+    const copy = cache.endOf(following.next) < 0 ? undefined : cache.chunkAt(following.equalUpTo)
+    if (copy?.checkpoint === undefined) {
+      // The lender has not read as far (or has let that go): read this chunk again from its start.
+      this.stopFollowing(following)
+      if (following.chunk) this.push(following.chunk, true)
+      return true
+    }
+    const chunk = await this.chunks!.next()
+    if (this.closed) return false
+    const value: unknown = chunk.done ? undefined : chunk.value
+    if (value instanceof Uint8Array && copy.bytes && sameBytes(value, copy.bytes)) {
+      if (this.options.onBytes) this.options.onBytes((this.bytesRead += value.byteLength))
+      following.equalUpTo += value.byteLength
+      following.checkpoint = copy.checkpoint
+      following.chunk = value
+      return false
+    }
+    // The bytes before this chunk were the lender's, so its state at the chunk's start is ours.
+    this.stopFollowing(following, copy.checkpoint)
+    if (chunk.done) {
+      this.input.finish()
+      this.close()
+      return false
+    }
+    this.push(value)
+    return true
+  }
+
+  private stopFollowing(following: Following, from = following.checkpoint): void {
+    this.following = undefined
+    following.cache.following = false
+    if (from) this.input.restore(from, following.next)
   }
 
   private open(): AsyncIterator<unknown> {
@@ -223,6 +286,23 @@ class BackupEntryIterator implements BackupEntryReader {
     this.at = 0
     this.chunks?.return?.().catch(() => {})
   }
+}
+
+/** Where a borrower following the lender's bytes has got to. */
+interface Following {
+  readonly cache: SharedParses
+  /** Bytes compared with the lender's and found equal, from the start of the file. */
+  equalUpTo: number
+  /** Index of the next entry to hand out. */
+  next: number
+  /** The last chunk compared; it stays unread until the next is asked for. */
+  chunk: Uint8Array | undefined
+  /** The lender's state at that chunk's start. */
+  checkpoint?: ReaderCheckpoint
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
 }
 
 /**
@@ -286,9 +366,11 @@ function describeReadError(error: unknown): string {
  * earlier syntax error still wins and the scanner's position is exactly the bad byte.
  */
 class Utf8Input {
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true })
+  private decoder = new TextDecoder('utf-8', { fatal: true })
   /** Bytes of the stream consumed before the current chunk. */
   private bytesBefore = 0
+  /** Every chunk so far was ASCII bytes: offsets in characters are offsets in bytes. */
+  private ascii = true
   /** The trailing bytes of the previous chunk that the decoder still holds (an incomplete character). */
   private held: Uint8Array = new Uint8Array(0)
   private sawText = false
@@ -311,8 +393,32 @@ class Utf8Input {
   pushText(text: string, limit: number): RawBackupEntry[] {
     // String chunks come from a stream with an encoding set; its decoder leaves a BOM in place.
     if (!this.sawText && text.charCodeAt(0) === 0xfeff) text = text.slice(1)
+    this.ascii = false
     if (text.length > 0) this.sawText = true
     return this.scanner.push(text, limit)
+  }
+
+  /** Bytes consumed before the chunk pushed next. */
+  get offset(): number {
+    return this.bytesBefore
+  }
+
+  /**
+   * The state before the chunk pushed next, for a reader of a file with the same bytes so far to
+   * take up (`restore`); undefined unless they were all ASCII, which leaves nothing in the decoder.
+   */
+  checkpoint(): ReaderCheckpoint | undefined {
+    if (!this.ascii) return undefined
+    return { bytesBefore: this.bytesBefore, scanner: this.scanner.checkpoint() }
+  }
+
+  /** Takes up another reader's `checkpoint`; entries below index `skipBelow` are not handed out. */
+  restore(checkpoint: ReaderCheckpoint, skipBelow: number): void {
+    this.bytesBefore = checkpoint.bytesBefore
+    this.held = new Uint8Array(0)
+    // Only the very first bytes of a stream can be a BOM to drop.
+    this.decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: checkpoint.bytesBefore > 0 })
+    this.scanner.restore(checkpoint.scanner, skipBelow)
   }
 
   pushBytes(bytes: Uint8Array, limit: number): RawBackupEntry[] {
@@ -327,6 +433,7 @@ class Utf8Input {
         limit,
       )
     }
+    this.ascii &&= isAscii(bytes)
     try {
       text = this.decoder.decode(bytes, { stream: true })
     } catch {
@@ -452,6 +559,31 @@ const enum Mode {
 
 const UNKNOWN = -2
 
+/** The scanner's state between two chunks: what `BackupScanner.checkpoint` saves. */
+interface ScannerCheckpoint {
+  readonly mode: Mode
+  readonly index: number
+  readonly base: number
+  readonly line: number
+  readonly lineStart: number
+  readonly elementLine: number
+  readonly elementColumn: number
+  readonly elementStart: number
+  readonly pieces: readonly string[]
+  readonly stack: readonly number[]
+  readonly inString: boolean
+  readonly escaped: boolean
+  readonly fastPath: boolean
+  readonly indent: string
+  readonly closing: string
+}
+
+/** A reader's state before one of its chunks, which a reader of the same bytes can take up. */
+export interface ReaderCheckpoint {
+  readonly bytesBefore: number
+  readonly scanner: ScannerCheckpoint
+}
+
 const QUOTE = 0x22
 const BACKSLASH = 0x5c
 const OPEN_BRACE = 0x7b
@@ -509,11 +641,58 @@ class BackupScanner {
   private closingAt = UNKNOWN
 
   private out: RawBackupEntry[] = []
+  /** Entries below this index were handed out already (by the reader this one took over from). */
+  private skipBelow = 0
 
   constructor(
     private readonly file: string,
     private readonly shareParses: ReadBackupOptions['shareParses'],
   ) {}
+
+  /** The state between two chunks (the chunk before scanned to its end), for `restore`. */
+  checkpoint(): ScannerCheckpoint {
+    return {
+      mode: this.mode,
+      index: this.index,
+      base: this.base,
+      line: this.line,
+      lineStart: this.lineStart,
+      elementLine: this.elementLine,
+      elementColumn: this.elementColumn,
+      elementStart: this.elementStart,
+      pieces: [...this.pieces],
+      stack: [...this.stack],
+      inString: this.inString,
+      escaped: this.escaped,
+      fastPath: this.fastPath,
+      indent: this.indent,
+      closing: this.closing,
+    }
+  }
+
+  restore(checkpoint: ScannerCheckpoint, skipBelow: number): void {
+    this.mode = checkpoint.mode
+    this.index = checkpoint.index
+    this.base = checkpoint.base
+    this.line = checkpoint.line
+    this.lineStart = checkpoint.lineStart
+    this.elementLine = checkpoint.elementLine
+    this.elementColumn = checkpoint.elementColumn
+    this.elementStart = checkpoint.elementStart
+    this.pieces = [...checkpoint.pieces]
+    this.stack.length = 0
+    this.stack.push(...checkpoint.stack)
+    this.inString = checkpoint.inString
+    this.escaped = checkpoint.escaped
+    this.fastPath = checkpoint.fastPath
+    this.indent = checkpoint.indent
+    this.closing = checkpoint.closing
+    this.skipBelow = skipBelow
+    this.s = ''
+    this.resumeAt = 0
+    this.counted = 0
+    this.out = []
+  }
 
   /**
    * Scans a new chunk as far as the end of its `limit`-th element; `more` scans on. The chunk
@@ -684,7 +863,7 @@ class BackupScanner {
       this.fastPath = false
       return -1
     }
-    this.emit(text, value)
+    this.emit(text, value, end)
     return end
   }
 
@@ -726,7 +905,7 @@ class BackupScanner {
             this.elementError(text, error)
           }
           this.pieces = []
-          this.emit(text, value)
+          this.emit(text, value, i + 1)
           return i + 1
         }
       }
@@ -739,11 +918,8 @@ class BackupScanner {
   /** `JSON.parse` of the current element, unless the reader it borrows from parsed the same text. */
   private parse(text: string): unknown {
     const share = this.shareParses
-    if (share === undefined) return JSON.parse(text)
-    if (share.as === 'borrow') return share.cache.borrow(this.index, text) ?? JSON.parse(text)
-    const value = JSON.parse(text)
-    share.cache.lend(this.index, text, value)
-    return value
+    if (share?.as === 'borrow') return share.cache.borrow(this.index, text) ?? JSON.parse(text)
+    return JSON.parse(text)
   }
 
   private elementTextUpTo(end: number): string {
@@ -751,15 +927,14 @@ class BackupScanner {
     return this.pieces.length === 0 ? tail : this.pieces.join('') + tail
   }
 
-  private emit(text: string, value: unknown): void {
-    this.out.push({
-      index: this.index++,
-      line: this.elementLine,
-      column: this.elementColumn,
-      value,
-      text,
-    })
+  /** Hands out the element that ends before index `end` of the chunk. */
+  private emit(text: string, value: unknown, end: number): void {
+    const index = this.index++
     this.mode = Mode.After
+    if (index < this.skipBelow) return
+    const entry = { index, line: this.elementLine, column: this.elementColumn, value, text }
+    this.out.push(entry)
+    if (this.shareParses?.as === 'lend') this.shareParses.cache.lend(entry, this.base + end)
   }
 
   // --- errors ---------------------------------------------------------------------------------

@@ -87,9 +87,10 @@ export function validate(
  * hundred entries of each in turn, and each row is compared as soon as its partner on the other
  * side has been read, so two files listing their rows in the same order hold almost nothing
  * (`ModelPairing`), and an entry whose text the left side has at the same index is parsed once
- * (`SharedParses`). Files for which that goes wrong (a model in separate runs, keyed rows that do
- * not pair by key, a lookup of a model not read yet) are read again holding everything. Entries
- * given as iterables are read left first.
+ * (`SharedParses`); while the right file's bytes are the left's, its reader takes the left's
+ * entries without reading them. Files for which that goes wrong (a model in separate runs, keyed
+ * rows that do not pair by key, a lookup of a model not read yet) are read again holding
+ * everything. Entries given as iterables are read left first.
  * @throws HarnessError `BACKUP_INVALID` with `context.side` (and the file's line and column when
  *   the JSON itself is broken), `COMPARATOR_FAILED` when a comparator throws
  */
@@ -121,7 +122,8 @@ export async function streamFiles(
   comparators: ComparatorMap,
 ): Promise<StreamedValidation | undefined> {
   const run = new ValidationRun(registry, comparators, true)
-  // The right side of a round trip mostly repeats the left's entries: parse each text once.
+  // The right side of a round trip mostly repeats the left's entries, often byte for byte: read
+  // and parse each once.
   const cache = new SharedParses()
   const reader = (file: string, as: 'lend' | 'borrow'): SideReader => ({
     file,
@@ -166,7 +168,11 @@ export async function streamFiles(
     await sides.right.entries.return(undefined)
   }
   if (rightFailure !== undefined) throw rightFailure
-  return { result: run.result(), peakWaiting: run.peakWaiting, sharedParses: cache.borrowed }
+  return {
+    result: run.result(),
+    peakWaiting: run.peakWaiting,
+    sharedParses: cache.borrowed + cache.followed,
+  }
 }
 
 /** A validation of two files that streamed to the end, and what it held. */
@@ -174,7 +180,10 @@ export interface StreamedValidation {
   readonly result: ValidateResult
   /** The most rows of one model that waited at once for their partner on the other side. */
   readonly peakWaiting: number
-  /** Right-side entries not parsed again: the left side has the same text at the same index. */
+  /**
+   * Right-side entries not parsed again: the left side has the same text at the same index (or the
+   * same bytes up to there, and the right side's reader took the left's entry without reading).
+   */
   readonly sharedParses: number
 }
 
