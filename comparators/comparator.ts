@@ -230,12 +230,20 @@ export function presentFields(
 const SORTED = new WeakMap<readonly string[], readonly string[]>()
 
 function sortedOnce(fields: readonly string[]): readonly string[] {
+  // Most lists have one field or are listed in order: checking is cheaper than the lookup.
+  if (inOrder(fields)) return fields
   let sorted = SORTED.get(fields)
   if (!sorted) {
     sorted = [...fields].sort()
     SORTED.set(fields, sorted)
   }
   return sorted
+}
+
+/** Whether `fields` is in `sort()` order already (UTF-16 code units, as `<` compares). */
+function inOrder(fields: readonly string[]): boolean {
+  for (let i = 1; i < fields.length; i++) if (fields[i]! < fields[i - 1]!) return false
+  return true
 }
 
 /** The standard existence check (spec §4.3). */

@@ -47,25 +47,29 @@ function patternFindings(
   right: ComparedRow,
 ): ComparatorFinding[] {
   const findings: ComparatorFinding[] = []
+  // A pattern without state (`g`, `y`) gives the same answer for the same string twice.
+  const stateless = !pattern.global && !pattern.sticky
   for (const field of presentFields(fields, left, right)) {
-    for (const [side, row] of [
-      ['left', left],
-      ['right', right],
-    ] as const) {
-      const value = row.fields[field]
-      if (typeof value === 'string' && pattern.test(value)) continue
-      findings.push(
-        finding(
-          name,
-          on,
-          left,
-          right,
-          `the ${side} value ("${pythonStr(value)}") of \`${field}\` was not matched by this regex: ${pattern.source}`,
-        ),
-      )
+    const leftValue = left.fields[field]
+    const rightValue = right.fields[field]
+    const leftMatched = typeof leftValue === 'string' && pattern.test(leftValue)
+    if (!leftMatched) {
+      findings.push(finding(name, on, left, right, unmatchedReason('left', field, leftValue, pattern)))
+    }
+    const rightMatched =
+      leftMatched && stateless && rightValue === leftValue
+        ? true
+        : typeof rightValue === 'string' && pattern.test(rightValue)
+    if (!rightMatched) {
+      const reason = unmatchedReason('right', field, rightValue, pattern)
+      findings.push(finding(name, on, left, right, reason))
     }
   }
   return findings
+}
+
+function unmatchedReason(side: string, field: string, value: unknown, pattern: RegExp): string {
+  return `the ${side} value ("${pythonStr(value)}") of \`${field}\` was not matched by this regex: ${pattern.source}`
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   hashObfuscating,
   ignored,
   primaryKeyOrdinals,
+  regexComparator,
   SCRUBBED,
   secretHex,
   subscriptionId,
@@ -830,5 +831,31 @@ describe('finding kinds', () => {
       'UnequalJSON',
     ])
     expect(COMPARATOR_FINDING_KINDS).not.toContain('IgnoredComparatorExistenceCheck')
+  })
+})
+
+describe('regex checks of equal values', () => {
+  const row = (value: unknown): ComparedRow => ({
+    model: 'sentry.test',
+    pk: 1,
+    ordinal: 1,
+    fields: { key: value },
+    scrubbed: {},
+  })
+  const reasons = (pattern: RegExp, left: unknown, right: unknown) =>
+    regexComparator({ name: 'SecretHexComparator', fields: ['key'], pattern })
+      .compare(ON, row(left), row(right))
+      .map((f) => f.reason.split(' value')[0])
+
+  it('judges the right value on its own even where it equals the left one', () => {
+    expect(reasons(/^[0-9a-f]{4}$/, 'beef', 'beef')).toEqual([])
+    expect(reasons(/^[0-9a-f]{4}$/, 'nope', 'nope')).toEqual(['the left', 'the right'])
+    expect(reasons(/^[0-9a-f]{4}$/, 'beef', 'nope')).toEqual(['the right'])
+    // A pattern with state (`g`) answers differently the second time: the right side is tested
+    // again, as a check of each value alone would.
+    const stateful = /^[0-9a-f]{4}$/g
+    const alone = [stateful.test('beef'), stateful.test('beef')]
+    expect(alone).toEqual([true, false])
+    expect(reasons(/^[0-9a-f]{4}$/g, 'beef', 'beef')).toEqual(['the right'])
   })
 })
