@@ -24,6 +24,44 @@ describe('columns', () => {
     expect(new NumberColumn(8).indexOfSorted(0)).toBe(-1)
   })
 
+  it('hold no array while the numbers go up or down by one step, and every number after', () => {
+    const cases: number[][] = [
+      Array.from({ length: 5_000 }, (_, i) => i + 1), // pks 1, 2, 3, …
+      Array.from({ length: 300 }, (_, i) => 7 + 2 * i), // another step
+      Array.from({ length: 300 }, () => 1), // a flag that is always 1
+      Array.from({ length: 300 }, (_, i) => 300 - i), // down
+      [0.1, 0.3, 0.5, 0.7], // a step floating point cannot hold exactly
+      [0, -0, 0], // -0 is not 0
+      [NaN, NaN],
+      [1, 2, 3, 3, 4],
+      [...Array.from({ length: 100 }, (_, i) => i), 5, 6, 7], // breaks past the first capacity
+    ]
+    for (const numbers of cases) {
+      const column = new NumberColumn(16)
+      numbers.forEach((n) => column.push(n))
+      expect(column.length).toBe(numbers.length)
+      numbers.forEach((n, i) => expect(Object.is(column.at(i), n), `${numbers} at ${i}`).toBe(true))
+      expect([...column.view()].map((n) => Object.is(n, -0) ? '-0' : n)).toEqual(
+        numbers.map((n) => (Object.is(n, -0) ? '-0' : n)),
+      )
+    }
+    const pks = new NumberColumn()
+    for (let pk = 41; pk < 5_041; pk++) pks.push(pk)
+    expect(pks.consecutiveFrom()).toBe(41)
+    expect(pks.indexOfSorted(41)).toBe(0)
+    expect(pks.indexOfSorted(5_040)).toBe(4_999)
+    expect(pks.indexOfSorted(5_041)).toBe(-1)
+    expect(pks.indexOfSorted(40.5)).toBe(-1)
+    pks.push(6_000)
+    expect(pks.consecutiveFrom()).toBeUndefined()
+    expect(pks.indexOfSorted(6_000)).toBe(5_000)
+    expect(pks.indexOfSorted(100)).toBe(59)
+    const odd = new NumberColumn()
+    for (let i = 0; i < 50; i++) odd.push(2 * i + 1)
+    expect(odd.consecutiveFrom()).toBeUndefined()
+    expect([odd.indexOfSorted(1), odd.indexOfSorted(99), odd.indexOfSorted(2)]).toEqual([0, 49, -1])
+  })
+
   it('keep values of any kind at their index across blocks', () => {
     const column = new ValueColumn<unknown>()
     const pushed: unknown[] = []

@@ -4,6 +4,7 @@
  * sorted and searched). Each must answer as a Map filled in ordinal order would.
  */
 import { describe, expect, it } from 'vitest'
+import { NumberColumn } from '../harness/validate/columns.ts'
 import { PkOrdinalStore } from '../harness/validate/pk-ordinals.ts'
 
 /** What a Map filled in ordinal order answers: the later row wins for a repeated pk. */
@@ -13,9 +14,20 @@ function expected(pks: readonly number[]): Map<number, number> {
   return map
 }
 
+/** Both as an array and as the column validate hands over (which holds no array for a range). */
 function expectLikeAMap(pks: readonly number[], byPkOnly: boolean): void {
+  const column = new NumberColumn()
+  for (const pk of pks) column.push(pk)
+  for (const given of [[...pks], column]) expectLookupLikeAMap(pks, given, byPkOnly)
+}
+
+function expectLookupLikeAMap(
+  pks: readonly number[],
+  given: number[] | NumberColumn,
+  byPkOnly: boolean,
+): void {
   const store = new PkOrdinalStore()
-  store.add('app.thing', [...pks], byPkOnly)
+  store.add('app.thing', given, byPkOnly)
   store.finish()
   const map = expected(pks)
   for (const pk of pks) expect(store.ordinalOf('app.thing', pk), `pk ${pk}`).toBe(map.get(pk))

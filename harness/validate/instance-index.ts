@@ -53,7 +53,7 @@ export interface SideEvents {
    */
   closed(
     model: string,
-    pks: ArrayLike<number>,
+    pks: NumberColumn,
     instances: Instance[] | undefined,
     byPkOnly: boolean,
     keyedOrdinals: Uint32Array | undefined,
@@ -274,7 +274,7 @@ export class SideIndexBuilder {
     state.byPk = []
     if (pks.length > 0) {
       const instances = this.keepsRows ? rows : undefined
-      this.events.closed(state.model.name, pks.view(), instances, byPkOnly, keyedOrdinals)
+      this.events.closed(state.model.name, pks, instances, byPkOnly, keyedOrdinals)
     }
   }
 

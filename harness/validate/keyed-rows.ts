@@ -72,7 +72,7 @@ export class KeyedRows {
     // Flat arrays of exactly their size for the sort's many lookups.
     const keys = new Array<unknown>(count * width)
     for (let i = 0; i < keys.length; i++) keys[i] = this.keys.at(i)
-    const plain = this.plain.view()
+    const plain = this.plain
     const rows = this.rows
     this.pks = new NumberColumn()
     this.keys = new ValueColumn()
@@ -84,7 +84,7 @@ export class KeyedRows {
         const x = a * width + i
         const y = b * width + i
         const order =
-          plain[x]! && plain[y]!
+          plain.at(x) && plain.at(y)
             ? keys[x] === keys[y]
               ? 0
               : (keys[x] as string) < (keys[y] as string)

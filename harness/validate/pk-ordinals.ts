@@ -1,5 +1,6 @@
 import type { PrimaryKeyOrdinals } from '../../comparators/comparator.ts'
 import { indexOfSorted } from './binary-search.ts'
+import { NumberColumn } from './columns.ts'
 
 /**
  * pk → ordinal per model for one side (spec §4.1 step 5), kept small enough to hold for a whole
@@ -14,7 +15,7 @@ export class PkOrdinalStore implements PrimaryKeyOrdinals {
   private deferredOn: string | undefined
 
   /** Adds a closed model's pks, index i holding ordinal i + 1. */
-  add(model: string, pks: ArrayLike<number>, byPkOnly: boolean): void {
+  add(model: string, pks: ArrayLike<number> | NumberColumn, byPkOnly: boolean): void {
     this.byModel.set(model, lookupOf(pks, byPkOnly))
   }
 
@@ -62,8 +63,14 @@ interface PkLookup {
   ordinalOf(pk: unknown): number | undefined
 }
 
-/** @param inOrder the pks in ordinal order: ordinal i + 1 has `inOrder[i]` */
-function lookupOf(inOrder: ArrayLike<number>, byPkOnly: boolean): PkLookup {
+/** @param given the pks in ordinal order: ordinal i + 1 has the i-th */
+function lookupOf(given: ArrayLike<number> | NumberColumn, byPkOnly: boolean): PkLookup {
+  if (given instanceof NumberColumn) {
+    // A column of consecutive pks holds no array: no need to make one to find that out.
+    const first = given.consecutiveFrom()
+    if (byPkOnly && first !== undefined) return new RangeLookup(first, given.length)
+  }
+  const inOrder = given instanceof NumberColumn ? given.view() : given
   const count = inOrder.length
   if (byPkOnly && count > 0) {
     // Numbered by pk: ascending unless the input was unordered.

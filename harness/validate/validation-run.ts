@@ -3,6 +3,7 @@ import type { ComparatorMap } from '../../comparators/default-comparators.ts'
 import type { ModelRegistry } from '../application/model-registry.ts'
 import { isHarnessError, type HarnessError } from '../errors.ts'
 import type { ComparatorFinding } from '../findings/comparator-findings.ts'
+import type { NumberColumn } from './columns.ts'
 import { ModelComparer, type ModelComparison, type PairwiseComparison } from './compare-model.ts'
 import { release, SideIndexBuilder, type Instance, type Side } from './instance-index.ts'
 import { ModelPairing, type RowPair } from './model-pairing.ts'
@@ -205,7 +206,7 @@ export class ValidationRun {
   private closedModel(
     side: Side,
     model: string,
-    pks: ArrayLike<number>,
+    pks: NumberColumn,
     rows: Instance[] | undefined,
     byPkOnly: boolean,
     keyedOrdinals: Uint32Array | undefined,
