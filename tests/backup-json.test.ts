@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { createWriteStream, readdirSync, readFileSync, statSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Readable, Writable } from 'node:stream'
@@ -535,6 +535,35 @@ describe('readBackupEntries across chunk boundaries', () => {
       })
       for (const highWaterMark of [1, 5, 64, 1 << 20]) {
         expect(await collect(file, { highWaterMark })).toEqual(baseline)
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('gives every entry at its place from ASCII chunks decoded 64 KiB at a time', async () => {
+    // 1 MiB reads of an ASCII file are decoded in pieces: elements span piece ends, in the
+    // indented layout (found by its closing line) and in others (scanned character by character).
+    const rows = Array.from({ length: 16_000 }, (_, i) => ({
+      model: 'app.thing',
+      pk: i + 1,
+      fields: { name: `thing ${i} \\u00e9 "q" {[`, list: Array.from({ length: i % 7 }, (_, k) => k) },
+    }))
+    const indented = formatBackup(rows)
+    const oddLines = indented.replace(/\n  },\n  \{/g, (m, at: number) => (at % 3 === 0 ? '}, {' : m))
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-backup-json-'))
+    try {
+      for (const text of [indented, oddLines, JSON.stringify(rows)]) {
+        const file = path.join(dir, 'pieces.json')
+        await writeFile(file, text)
+        // The first chunk goes through the UTF-8 decoder; the pieces are the later chunks'.
+        expect(Buffer.byteLength(text)).toBeGreaterThan((1 << 20) + 3 * 65_536)
+        const entries = await collect(file)
+        expect(entries.map((e) => e.value)).toEqual(rows)
+        for (const entry of entries) {
+          const offset = offsetOf(text, entry.line, entry.column)
+          expect(text.slice(offset, offset + entry.text.length)).toBe(entry.text)
+        }
       }
     } finally {
       await rm(dir, { recursive: true, force: true })

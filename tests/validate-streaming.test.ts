@@ -316,7 +316,11 @@ describe('validate() of two files read side by side', () => {
     })
     const unchanged = changed.filter((e, i) => e === big[i]).length
     const streamed = await streamFiles(await write(big, false), await write(changed, false), app.registry, defaults)
-    expect(streamed!.sharedParses).toBe(unchanged)
+    // Each reader parses a few hundred entries ahead of what it hands out, stopping where its
+    // decoded piece ends; where the changes moved the right file's pieces, it may run a few
+    // entries past what the left has parsed, and parses those itself.
+    expect(streamed!.sharedParses).toBeLessThanOrEqual(unchanged)
+    expect(streamed!.sharedParses).toBeGreaterThan(unchanged * 0.99)
     expect(unchanged).toBeLessThan(big.length)
     const expected = validate(big, changed, { registry: app.registry, comparators: straightforward(defaults) })
     expect(streamed!.result).toEqual(expected)

@@ -51,6 +51,14 @@ export interface ReadBackupOptions {
 const DEFAULT_HIGH_WATER_MARK = 1 << 20
 
 /**
+ * ASCII chunks are decoded this many bytes at a time: a string below V8's largest regular object
+ * (128 KiB) is made in the young generation and dies there with its entries. A 1 MiB chunk's
+ * string is external (malloc'd by Node) and freed only by a full collection: a 1M-row validate
+ * had up to 60 MB of them waiting for one, which raised its peak RSS.
+ */
+const PIECE = 1 << 16
+
+/**
  * Entries parsed at a time out of a chunk (a 1 MiB chunk holds about 3,000 entries of Sentry's
  * layout). Parsing them as they are taken lets them die young: parsed a chunk ahead, they lived
  * through collections and were copied into the old generation, which then grew (1M-row validate:
@@ -374,6 +382,8 @@ class Utf8Input {
   /** The trailing bytes of the previous chunk that the decoder still holds (an incomplete character). */
   private held: Uint8Array = new Uint8Array(0)
   private sawText = false
+  /** The ASCII bytes of the chunk pushed last that are not decoded yet (`PIECE` at a time). */
+  private rest: Buffer | undefined
 
   constructor(
     private readonly file: string,
@@ -382,11 +392,18 @@ class Utf8Input {
 
   /** Whether the chunk pushed last has entries left to scan (`more`). */
   get pending(): boolean {
-    return this.scanner.pending
+    return this.scanner.pending || this.rest !== undefined
   }
 
+  /** The next entries of the chunk pushed last, at most `limit`; none once it is scanned. */
   more(limit: number): RawBackupEntry[] {
-    return this.scanner.more(limit)
+    let out = this.scanner.pending ? this.scanner.more(limit) : []
+    while (out.length === 0 && this.rest !== undefined) {
+      const rest = this.rest
+      this.rest = rest.length > PIECE ? rest.subarray(PIECE) : undefined
+      out = this.scanner.push(rest.subarray(0, PIECE).toString('latin1'), limit)
+    }
+    return out
   }
 
   /** Decodes and scans a chunk, giving the entries of its first `limit` elements. */
@@ -416,6 +433,7 @@ class Utf8Input {
   restore(checkpoint: ReaderCheckpoint, skipBelow: number): void {
     this.bytesBefore = checkpoint.bytesBefore
     this.held = new Uint8Array(0)
+    this.rest = undefined
     // Only the very first bytes of a stream can be a BOM to drop.
     this.decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: checkpoint.bytesBefore > 0 })
     this.scanner.restore(checkpoint.scanner, skipBelow)
@@ -428,10 +446,8 @@ class Utf8Input {
       // decoding than UTF-8's, and no character can be split at the chunk's end. The first chunk
       // always goes through the decoder, so that only a BOM at the very start is dropped.
       this.bytesBefore += bytes.length
-      return this.scanner.push(
-        Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1'),
-        limit,
-      )
+      this.rest = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+      return this.more(limit)
     }
     this.ascii &&= isAscii(bytes)
     try {
