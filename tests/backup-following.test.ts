@@ -188,6 +188,22 @@ describe('a borrowing reader following the lender’s bytes', () => {
     expect(cache.followed).toBeGreaterThan(10)
   })
 
+  it('hands out nothing more once closed, and lets the lender stop keeping chunks', async () => {
+    const cache = new SharedParses()
+    const reader = (as: 'lend' | 'borrow') =>
+      readBackupEntries(chunks(ORIGINAL, 1 << 16), { shareParses: { cache, as } })
+    const lender = reader('lend')
+    const borrower = reader('borrow')
+    for (let i = 0; i < 5; i++) await lender.next()
+    expect((await borrower.next()).value).toMatchObject({ index: 0 })
+    expect(borrower.takeBuffered()).toMatchObject({ index: 1 })
+    await borrower.return(undefined)
+    expect(borrower.takeBuffered()).toBeUndefined()
+    expect(await borrower.next()).toEqual({ done: true, value: undefined })
+    expect(cache.following).toBe(false)
+    await lender.return(undefined)
+  })
+
   it('finds the same error as reading alone in a file as broken as the lender’s', async () => {
     const broken = Buffer.from(ORIGINAL.toString().replace('"pk": 17,', '"pk": 17,,'))
     for (const size of [64, 1 << 16]) {

@@ -198,11 +198,7 @@ class BackupEntryIterator implements BackupEntryReader {
       while (this.entries.length === 0 && !this.closed) {
         const chunk = await this.chunks.next()
         if (this.closed) return
-        if (chunk.done) {
-          this.input.finish()
-          this.close()
-          return
-        }
+        if (chunk.done) return this.end()
         this.push(chunk.value)
       }
     } catch (error) {
@@ -264,12 +260,17 @@ class BackupEntryIterator implements BackupEntryReader {
     // The bytes before this chunk were the lender's, so its state at the chunk's start is ours.
     this.stopFollowing(following, copy.checkpoint)
     if (chunk.done) {
-      this.input.finish()
-      this.close()
+      this.end()
       return false
     }
     this.push(value)
     return true
+  }
+
+  /** The input has ended: what is left must be a complete backup. */
+  private end(): void {
+    this.input.finish()
+    this.close()
   }
 
   private stopFollowing(following: Following, from = following.checkpoint): void {
@@ -292,6 +293,10 @@ class BackupEntryIterator implements BackupEntryReader {
     this.closed = true
     this.entries = []
     this.at = 0
+    if (this.following) {
+      this.following.cache.following = false
+      this.following = undefined
+    }
     this.chunks?.return?.().catch(() => {})
   }
 }
@@ -303,7 +308,7 @@ interface Following {
   equalUpTo: number
   /** Index of the next entry to hand out. */
   next: number
-  /** The last chunk compared; it stays unread until the next is asked for. */
+  /** The last chunk compared, not scanned; its bytes stay valid until the next is asked for. */
   chunk: Uint8Array | undefined
   /** The lender's state at that chunk's start. */
   checkpoint?: ReaderCheckpoint
