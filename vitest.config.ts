@@ -7,6 +7,7 @@ export default defineConfig({
     // One PostgreSQL server per run, started here; each test clones its own database from the
     // migrated template, so test files run in parallel without seeing each other's data.
     globalSetup: ['tests/global-setup.ts'],
+    setupFiles: ['tests/support/remove-temp.ts'],
     pool: 'forks',
     reporters: ['default', new PlainSummaryReporter()],
     testTimeout: 60_000,

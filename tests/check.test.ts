@@ -1,5 +1,4 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import type { Application } from '../harness/application/load-application.ts'
@@ -11,6 +10,7 @@ import { runCli } from './support/cli.ts'
 import { REPO_ROOT } from './support/processes.ts'
 import { fixturePath, referenceApplication } from './support/reference-app.ts'
 import { connectSharedServer } from './support/shared-server.ts'
+import { tempDir, tempPath } from './support/temp.ts'
 
 const SNAPSHOT = path.join(REPO_ROOT, 'snapshots', 'fresh_install.json')
 const TRANSFORMS = path.join(REPO_ROOT, 'tests', 'fixtures', 'transforms')
@@ -61,7 +61,7 @@ describe('roundtrip check', () => {
     const transform = path.join(TRANSFORMS, 'rename-organization.ts')
     let dir: string
     beforeAll(async () => {
-      dir = await mkdtemp(path.join(os.tmpdir(), 'rt-check-'))
+      dir = await tempDir('rt-check-')
     })
     const expectations = async (patch: unknown[]) => {
       const file = path.join(dir, `${Math.random().toString(36).slice(2)}.expect.json`)
@@ -104,7 +104,7 @@ describe('roundtrip check', () => {
     })
 
     it('fails without them, naming the renamed and the new field', async () => {
-      const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-check-'))
+      const dir = await tempDir('rt-check-')
       const file = path.join(dir, 'bare.expect.json')
       await writeFile(file, JSON.stringify({ fromMigration: 'init' }))
       const outcome = await single({ snapshots: [OLD], expectations: file })
@@ -138,7 +138,7 @@ describe('roundtrip check', () => {
   })
 
   it('reports an accepted finding that no longer occurs as stale', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-check-'))
+    const dir = await tempDir('rt-check-')
     const file = path.join(dir, 'x.expect.json')
     await writeFile(file, JSON.stringify({ accepted: [{ kind: 'UnequalJSON', model: 'sentry.user', ordinal: 1 }] }))
     const outcome = await single({ snapshots: [SNAPSHOT], expectations: file })
@@ -176,7 +176,7 @@ describe('roundtrip check on the command line', () => {
   const onSharedServer = () => ({ ROUNDTRIP_DATABASE_URL: inject('roundtripServer').maintenanceUrl })
 
   it('passes every shipped snapshot with --cycles 2 and writes the findings file', async () => {
-    const findings = path.join(os.tmpdir(), `rt-check-findings-${process.pid}.json`)
+    const findings = tempPath('check-findings.json')
     const run = await runCli(['check', ...SHIPPED, '--cycles', '2', '--findings-file', findings], onSharedServer())
     expect(run.code, run.stderr).toBe(0)
     expect(run.stderr).toContain(`${SHIPPED.length} passed, 0 failed`)
@@ -193,7 +193,7 @@ describe('roundtrip check on the command line', () => {
   })
 
   it('reports expectations files whose snapshot is gone', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-obsolete-'))
+    const dir = await tempDir('rt-obsolete-')
     const snapshot = path.join(dir, 'kept.json')
     await writeFile(snapshot, await readFile(SNAPSHOT))
     await writeFile(path.join(dir, 'gone.expect.json'), '{}')

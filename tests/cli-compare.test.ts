@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { writeTempBackup } from './support/backup-io.ts'
 import { runCli } from './support/cli.ts'
 import { fixturePath, readFixture, type Entry } from './support/reference-app.ts'
+import { tempPath } from './support/temp.ts'
 
-const tempFile = (name: string) => path.join(os.tmpdir(), `rt-${process.pid}-${Date.now()}-${name}`)
+const tempFile = tempPath
 
 /** fresh-install.json with one row's fields changed. */
 async function freshInstallWith(

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseServer } from '../harness/database/database-server.ts'
@@ -8,8 +7,9 @@ import { exportToString, writeTempBackup } from './support/backup-io.ts'
 import { runCli, runCliOnTerminal } from './support/cli.ts'
 import { databaseFingerprint, fixturePath, readFixture, referenceApplication, rowCounts } from './support/reference-app.ts'
 import { cloneReferenceDatabase, connectSharedServer } from './support/shared-server.ts'
+import { tempPath } from './support/temp.ts'
 
-const tempFile = (name: string) => path.join(os.tmpdir(), `rt-${process.pid}-${Date.now()}-${name}`)
+const tempFile = tempPath
 
 describe('roundtrip import', () => {
   let server: DatabaseServer

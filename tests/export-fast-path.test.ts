@@ -16,8 +16,8 @@ import { generateSnapshot } from '../bench/generate-snapshot.ts'
 import { exportToString } from './support/backup-io.ts'
 import { query, referenceApplication } from './support/reference-app.ts'
 import { cloneReferenceDatabase, connectSharedServer } from './support/shared-server.ts'
-import os from 'node:os'
 import path from 'node:path'
+import { tempPath } from './support/temp.ts'
 
 /**
  * The export formats values in JavaScript from binary COPY data (export-query.ts,
@@ -283,7 +283,7 @@ describe('exportBackup streaming', () => {
   beforeAll(async () => {
     server = await connectSharedServer()
     db = await cloneReferenceDatabase(server)
-    const source = path.join(os.tmpdir(), `rt-export-fast-${process.pid}.json`)
+    const source = tempPath('export-fast.json')
     await generateSnapshot(source, { rows: 20_000, seed: 5 })
     await importBackup({ application: await application, databaseUrl: db.url, source })
   })
@@ -336,7 +336,7 @@ describe('exportBackup streaming', () => {
   it('leaves out a row whose foreign key points at a row that does not exist, unless nullIfTargetMissing names it', async () => {
     await using copy = await cloneReferenceDatabase(server)
     const app = await application
-    const source = path.join(os.tmpdir(), `rt-export-fast-fk-${process.pid}.json`)
+    const source = tempPath('export-fast-fk.json')
     await generateSnapshot(source, { rows: 3_000, seed: 5 })
     await importBackup({ application: app, databaseUrl: copy.url, source })
     const [option] = await query<{ id: string }>(copy.url, 'UPDATE sentry_useroption SET project_id = 999999999 WHERE id = (SELECT min(id) FROM sentry_useroption) RETURNING id')

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSnapshot, plan } from '../bench/generate-snapshot.ts'
@@ -8,8 +7,9 @@ import { importBackup } from '../harness/import/import-backup.ts'
 import { exportToString } from './support/backup-io.ts'
 import { referenceApplication } from './support/reference-app.ts'
 import { cloneReferenceDatabase, connectSharedServer } from './support/shared-server.ts'
+import { tempPath } from './support/temp.ts'
 
-const tmp = (name: string) => path.join(os.tmpdir(), `rt-gen-${process.pid}-${name}`)
+const tmp = tempPath
 
 describe('the snapshot generator', () => {
   it('writes exactly the rows asked for, the same bytes for the same seed', async () => {

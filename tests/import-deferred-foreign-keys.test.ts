@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadApplication, type Application } from '../harness/application/load-application.ts'
@@ -11,6 +10,7 @@ import { generateSnapshot } from '../bench/generate-snapshot.ts'
 import { writeTempBackup } from './support/backup-io.ts'
 import { databaseFingerprint, query, type Entry } from './support/reference-app.ts'
 import { cloneReferenceDatabase, connectSharedServer, useReferenceServer } from './support/shared-server.ts'
+import { tempDir } from './support/temp.ts'
 
 // A Global import takes a big table's foreign keys off for the load and puts them back after it,
 // so that they are checked with one join instead of once per row. These tests hold it to: the same
@@ -19,7 +19,7 @@ import { cloneReferenceDatabase, connectSharedServer, useReferenceServer } from 
 
 /** A generated snapshot of the reference application, in a temporary folder. */
 async function generated(rows: number): Promise<string> {
-  const file = path.join(await mkdtemp(path.join(tmpdir(), 'roundtrip-deferred-')), 'generated.json')
+  const file = path.join(await tempDir('roundtrip-deferred-'), 'generated.json')
   await generateSnapshot(file, { rows, seed: 5 })
   return file
 }
@@ -112,7 +112,7 @@ describe('a self-referencing model of another application', () => {
 
 /** An application of one model whose rows point at each other: a tree of categories. */
 async function selfReferencingApplication(): Promise<Application> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'roundtrip-selfref-'))
+  const dir = await tempDir('roundtrip-selfref-')
   await writeFile(
     path.join(dir, 'schema.prisma'),
     `datasource db {

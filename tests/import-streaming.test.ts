@@ -1,5 +1,4 @@
 import { readFile, stat } from 'node:fs/promises'
-import os from 'node:os'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { generateSnapshot } from '../bench/generate-snapshot.ts'
@@ -7,6 +6,7 @@ import type { DatabaseServer } from '../harness/database/database-server.ts'
 import { runCli } from './support/cli.ts'
 import { rowCounts } from './support/reference-app.ts'
 import { cloneReferenceDatabase, connectSharedServer } from './support/shared-server.ts'
+import { tempPath } from './support/temp.ts'
 
 const ROWS = 200_000
 /** Far below what holding a 70 MB file as a string and parsing it at once would need. */
@@ -17,7 +17,7 @@ describe(`a ${ROWS.toLocaleString('en')}-row snapshot with the heap capped at ${
   let file: string
   beforeAll(async () => {
     server = await connectSharedServer()
-    file = path.join(os.tmpdir(), `rt-stream-${process.pid}.json`)
+    file = tempPath('stream.json')
     await generateSnapshot(file, { rows: ROWS, seed: 7 })
   }, 120_000)
   afterAll(() => server.dispose())

@@ -1,5 +1,4 @@
-import { cp, mkdtemp, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { cp, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseServer } from '../harness/database/database-server.ts'
@@ -8,6 +7,7 @@ import { migrationChecksum, readMigrations, type Migration } from '../harness/sc
 import { applyMigrations, readMigrationState } from '../harness/schema/migrator.ts'
 import { query } from './support/reference-app.ts'
 import { connectSharedServer } from './support/shared-server.ts'
+import { tempDir } from './support/temp.ts'
 
 const DEMO = path.join(import.meta.dirname, 'fixtures', 'migrations-demo')
 
@@ -84,7 +84,7 @@ describe('applying migrations', () => {
   })
 
   it('rolls a failing migration back whole, naming it and the line', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-migrations-'))
+    const dir = await tempDir('rt-migrations-')
     await cp(DEMO, dir, { recursive: true })
     await cp(path.join(DEMO, '20240103000000_add_isbn'), path.join(dir, '20240104000000_broken'), { recursive: true })
     await writeFile(

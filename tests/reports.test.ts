@@ -1,5 +1,4 @@
-import { access, mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { access, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { XMLParser, XMLValidator } from 'fast-xml-parser'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -16,6 +15,7 @@ import { runCli } from './support/cli.ts'
 import { REPO_ROOT } from './support/processes.ts'
 import { referenceApplication, type Entry } from './support/reference-app.ts'
 import { connectSharedServer } from './support/shared-server.ts'
+import { tempDir } from './support/temp.ts'
 
 const SNAPSHOT = path.join(REPO_ROOT, 'snapshots', 'fresh_install.json')
 const TRANSFORMS = path.join(REPO_ROOT, 'tests', 'fixtures', 'transforms')
@@ -64,7 +64,7 @@ describe('reports of a failing check', () => {
       transforms: [RENAME],
     })
     report = checkReport(result, { generatedAt: new Date('2026-01-02T03:04:05.000Z') })
-    dir = await mkdtemp(path.join(os.tmpdir(), 'rt-reports-'))
+    dir = await tempDir('rt-reports-')
   })
   afterAll(() => server.dispose())
 
@@ -278,7 +278,7 @@ describe('--report on the command line', () => {
   })
 
   it('check: writes each report, appends to GITHUB_STEP_SUMMARY, keeps the exit code', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-cli-reports-'))
+    const dir = await tempDir('rt-cli-reports-')
     const summary = path.join(dir, 'summary.md')
     const files = ['check.json', 'check.xml', 'check.md', 'check.html'].map((name) =>
       path.join(dir, name),
@@ -297,7 +297,7 @@ describe('--report on the command line', () => {
   })
 
   it('compare: builds the report from the two files', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-cli-reports-'))
+    const dir = await tempDir('rt-cli-reports-')
     const entries = JSON.parse(await readFile(SNAPSHOT, 'utf8')) as Entry[]
     const changed = entries.map((e) =>
       e.model === 'sentry.projectkey'

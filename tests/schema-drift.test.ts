@@ -1,5 +1,4 @@
-import { copyFile, mkdtemp, readFile, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { copyFile, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DatabaseServer } from '../harness/database/database-server.ts'
@@ -7,6 +6,7 @@ import { readMigrations } from '../harness/schema/migrations.ts'
 import { applyMigrations, readMigrationState } from '../harness/schema/migrator.ts'
 import { withSchemaEngine } from '../harness/schema/schema-engine.ts'
 import { cloneReferenceDatabase, connectSharedServer } from './support/shared-server.ts'
+import { tempDir } from './support/temp.ts'
 
 const PRISMA_DIR = path.resolve(import.meta.dirname, '..', 'prisma')
 const SCHEMA = path.join(PRISMA_DIR, 'schema.prisma')
@@ -40,7 +40,7 @@ describe('the migrations and Prisma agree', () => {
   })
 
   it('detects drift when the schema changes without a migration', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-drift-'))
+    const dir = await tempDir('rt-drift-')
     const changed = path.join(dir, 'schema.prisma')
     const text = await readFile(SCHEMA, 'utf8')
     await writeFile(changed, `${text}\nmodel DriftProbe {\n  id BigInt @id @default(autoincrement())\n}\n`)
@@ -79,7 +79,7 @@ describe('the migrations and Prisma agree', () => {
     expect((await applyMigrations(db.url, migrations)).applied).toEqual([])
 
     // Both sides read a changed script as edited: the checksums are computed the same way.
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-edited-'))
+    const dir = await tempDir('rt-edited-')
     const first = migrations[0]!.name
     await copyFile(path.join(MIGRATIONS, 'migration_lock.toml'), path.join(dir, 'migration_lock.toml'))
     const { mkdir } = await import('node:fs/promises')

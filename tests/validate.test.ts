@@ -3,8 +3,7 @@
  * comparators of the reference application, then what we add: structured changes, counts,
  * secrets kept shortened, streaming and errors.
  */
-import { writeFile, mkdtemp } from 'node:fs/promises'
-import os from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { defineComparator } from '../comparators/index.ts'
@@ -14,6 +13,7 @@ import { HarnessError } from '../harness/errors.ts'
 import type { ComparatorFinding, FindingKind } from '../harness/findings/comparator-findings.ts'
 import { validate, validateBackups } from '../harness/validate/index.ts'
 import { readFixture, referenceApplication, type Entry } from './support/reference-app.ts'
+import { tempDir } from './support/temp.ts'
 
 let app: Application
 let integration: Entry
@@ -450,7 +450,7 @@ describe('validate: beyond Sentry', () => {
         side: left_pk === null ? 'right' : 'left',
       }))
     expect(shape(run(rows, rows))).toEqual(expected)
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-validate-order-'))
+    const dir = await tempDir('rt-validate-order-')
     const file = path.join(dir, 'rows.json')
     await writeFile(file, JSON.stringify(rows, null, 2))
     const streamed = await validateBackups(file, file, { registry: app.registry })
@@ -651,7 +651,7 @@ describe('validate: beyond Sentry', () => {
   })
 
   it('streams files and names the side and position of broken JSON', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-validate-'))
+    const dir = await tempDir('rt-validate-')
     const good = path.join(dir, 'good.json')
     const bad = path.join(dir, 'bad.json')
     await writeFile(good, JSON.stringify([integration], null, 2))

@@ -1,10 +1,10 @@
-import { copyFile, mkdtemp, readFile } from 'node:fs/promises'
+import { copyFile, readFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { spawn } from 'node:child_process'
-import os from 'node:os'
 import path from 'node:path'
 import { describe, expect, inject, it } from 'vitest'
 import { REPO_ROOT } from './support/processes.ts'
+import { tempDir } from './support/temp.ts'
 
 async function runVitest(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'tests/fixtures/vitest-update/vitest.config.ts', ...args], {
@@ -21,7 +21,7 @@ async function runVitest(args: string[], env: NodeJS.ProcessEnv): Promise<{ code
 
 describe('baselines in the vitest integration', () => {
   it('are written by vitest -u, never without it, and never on CI', { timeout: 180_000 }, async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-vitest-u-'))
+    const dir = await tempDir('rt-vitest-u-')
     const snapshot = path.join(dir, 'sample.json')
     await copyFile(path.join(REPO_ROOT, 'snapshots', 'fresh_install.json'), snapshot)
     const expectations = path.join(dir, 'sample.expect.json')

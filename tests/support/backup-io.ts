@@ -1,13 +1,13 @@
-import { mkdtemp, writeFile } from 'node:fs/promises'
-import os from 'node:os'
+import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
 import { exportBackup, type ExportBackupOptions, type ExportSummary } from '../../harness/export/export-backup.ts'
 import type { Entry } from './reference-app.ts'
+import { tempDir } from './temp.ts'
 
 /** Writes entries to a temporary backup file (Django's layout is not needed: any JSON array). */
 export async function writeTempBackup(entries: readonly Entry[] | string, name = 'backup.json'): Promise<string> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'rt-backup-'))
+  const dir = await tempDir('rt-backup-')
   const file = path.join(dir, name)
   await writeFile(file, typeof entries === 'string' ? entries : JSON.stringify(entries, null, 2))
   return file
