@@ -204,6 +204,29 @@ describe('a borrowing reader following the lender’s bytes', () => {
     await lender.return(undefined)
   })
 
+  it('tells of every byte once, whether it followed, took over or read alone', async () => {
+    const changed = Buffer.from(ORIGINAL.toString().replace('thing 20', 'thing 2X'))
+    for (const borrowed of [ORIGINAL, changed]) {
+      const cache = new SharedParses()
+      const counts: number[] = []
+      const reader = (bytes: Buffer, as: 'lend' | 'borrow') =>
+        readBackupEntries(chunks(bytes, 64), {
+          shareParses: { cache, as },
+          ...(as === 'borrow' ? { onBytes: (n: number) => counts.push(n) } : {}),
+        })
+      const lender = reader(ORIGINAL, 'lend')
+      const borrower = reader(borrowed, 'borrow')
+      for (let done = false; !done; ) {
+        for (let n = 0; n < 3; n++) await lender.next()
+        for (let n = 0; n < 3 && !done; n++) done = (await borrower.next()).done === true
+      }
+      expect(counts.at(-1)).toBe(borrowed.length)
+      expect(counts).toEqual([...counts].sort((a, b) => a - b))
+      expect(new Set(counts).size).toBe(counts.length)
+      expect(cache.followed).toBeGreaterThan(0)
+    }
+  })
+
   it('finds the same error as reading alone in a file as broken as the lender’s', async () => {
     const broken = Buffer.from(ORIGINAL.toString().replace('"pk": 17,', '"pk": 17,,'))
     for (const size of [64, 1 << 16]) {

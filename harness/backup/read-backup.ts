@@ -199,6 +199,7 @@ class BackupEntryIterator implements BackupEntryReader {
         const chunk = await this.chunks.next()
         if (this.closed) return
         if (chunk.done) return this.end()
+        this.countBytes(chunk.value)
         this.push(chunk.value)
       }
     } catch (error) {
@@ -215,23 +216,27 @@ class BackupEntryIterator implements BackupEntryReader {
     }
   }
 
-  /** Scans a chunk read; `again` for one read and counted before (when taking over). */
-  private push(value: unknown, again = false): void {
-    if (this.options.onBytes && !again) {
-      this.bytesRead +=
-        typeof value === 'string' ? Buffer.byteLength(value) : (value as Uint8Array).byteLength
-      this.options.onBytes(this.bytesRead)
-    }
+  /** Tells `onBytes` of a chunk read. */
+  private countBytes(value: unknown): void {
+    if (!this.options.onBytes) return
+    this.bytesRead +=
+      typeof value === 'string' ? Buffer.byteLength(value) : (value as Uint8Array).byteLength
+    this.options.onBytes(this.bytesRead)
+  }
+
+  /** Scans a chunk read (and counted). */
+  private push(value: unknown): void {
     if (typeof value === 'string') {
       this.entries = this.input.pushText(value, SCAN_BATCH)
       return
     }
     const bytes = value as Uint8Array
+    const ascii = isAscii(bytes)
     const share = this.options.shareParses
     if (share?.as === 'lend' && share.cache.following) {
-      share.cache.lendChunk(this.input.offset, bytes, isAscii(bytes), this.input.checkpoint())
+      share.cache.lendChunk(this.input.offset, bytes, ascii, this.input.checkpoint())
     }
-    this.entries = this.input.pushBytes(bytes, SCAN_BATCH)
+    this.entries = this.input.pushBytes(bytes, ascii, SCAN_BATCH)
   }
 
   /**
@@ -244,14 +249,14 @@ class BackupEntryIterator implements BackupEntryReader {
     if (copy?.checkpoint === undefined) {
       // The lender has not read as far (or has let that go): read this chunk again from its start.
       this.stopFollowing(following)
-      if (following.chunk) this.push(following.chunk, true)
+      if (following.chunk) this.push(following.chunk)
       return true
     }
     const chunk = await this.chunks!.next()
     if (this.closed) return false
     const value: unknown = chunk.done ? undefined : chunk.value
+    if (!chunk.done) this.countBytes(value)
     if (value instanceof Uint8Array && copy.bytes && sameBytes(value, copy.bytes)) {
-      if (this.options.onBytes) this.options.onBytes((this.bytesRead += value.byteLength))
       following.equalUpTo += value.byteLength
       following.checkpoint = copy.checkpoint
       following.chunk = value
@@ -274,9 +279,14 @@ class BackupEntryIterator implements BackupEntryReader {
   }
 
   private stopFollowing(following: Following, from = following.checkpoint): void {
-    this.following = undefined
-    following.cache.following = false
+    this.unfollow()
     if (from) this.input.restore(from, following.next)
+  }
+
+  /** Reads alone from now on; the lender need not keep its chunks any more. */
+  private unfollow(): void {
+    if (this.following) this.following.cache.following = false
+    this.following = undefined
   }
 
   private open(): AsyncIterator<unknown> {
@@ -293,10 +303,7 @@ class BackupEntryIterator implements BackupEntryReader {
     this.closed = true
     this.entries = []
     this.at = 0
-    if (this.following) {
-      this.following.cache.following = false
-      this.following = undefined
-    }
+    this.unfollow()
     this.chunks?.return?.().catch(() => {})
   }
 }
@@ -444,9 +451,10 @@ class Utf8Input {
     this.scanner.restore(checkpoint.scanner, skipBelow)
   }
 
-  pushBytes(bytes: Uint8Array, limit: number): RawBackupEntry[] {
+  /** @param ascii `isAscii(bytes)`, which the caller knows */
+  pushBytes(bytes: Uint8Array, ascii: boolean, limit: number): RawBackupEntry[] {
     let text: string
-    if (this.bytesBefore > 0 && this.held.length === 0 && isAscii(bytes)) {
+    if (this.bytesBefore > 0 && this.held.length === 0 && ascii) {
       // Sentry's exports are pure ASCII (ensure_ascii); latin1 is then an exact, much cheaper
       // decoding than UTF-8's, and no character can be split at the chunk's end. The first chunk
       // always goes through the decoder, so that only a BOM at the very start is dropped.
@@ -454,7 +462,7 @@ class Utf8Input {
       this.rest = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
       return this.more(limit)
     }
-    this.ascii &&= isAscii(bytes)
+    this.ascii &&= ascii
     try {
       text = this.decoder.decode(bytes, { stream: true })
     } catch {

@@ -304,11 +304,13 @@ export class ValidationRun {
     }
     // Keyed rows learn their ordinals now: those that gave findings, and those held back.
     const { owners, held } = pairing
-    const ordinals = pairing.keyedOrdinals
-    for (const owner of owners) if (owner.position >= 0) owner.ordinal = ordinals.left![owner.position]!
+    const learn = (row: Instance, side: Side) => {
+      if (row.position >= 0) row.ordinal = pairing.keyedOrdinals[side]![row.position]!
+    }
+    for (const owner of owners) learn(owner, 'left')
     for (const { left, right } of held) {
-      if (left.position >= 0) left.ordinal = ordinals.left![left.position]!
-      if (right.position >= 0) right.ordinal = ordinals.right![right.position]!
+      learn(left, 'left')
+      learn(right, 'right')
     }
     // Keyed pairs whose comparators may look at the ordinal, now that it is known.
     held.sort((a, b) => a.left.ordinal - b.left.ordinal)
