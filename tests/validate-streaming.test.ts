@@ -327,6 +327,31 @@ describe('validate() of two files read side by side', () => {
     expect(new Set(expected.findings.map((f) => f.on.model))).toEqual(new Set(['sentry.user', 'sentry.projectkey']))
   })
 
+  it('numbers the right side’s keyed rows in the left’s order while their keys are the same', async () => {
+    const keyedModels = new Set(
+      big
+        .filter((e) => {
+          const model = app.registry.get(e.model)!
+          return model.customOrdinal.length > 0 && (model.rules.customOrdinalWhen?.(e.fields) ?? true)
+        })
+        .map((e) => e.model),
+    )
+    expect(keyedModels.size).toBeGreaterThanOrEqual(4)
+    // Written compact, the right file holds none of the left's bytes: equal keys, not shared ones.
+    const left = await write(big, false)
+    const same = await streamFiles(left, await write(big, true), app.registry, defaults)
+    expect(same!.keyOrdersTaken).toBe(keyedModels.size)
+    // Two e-mails swapped: their keys are no longer at the same places, and that model is sorted.
+    const at = big.findIndex((e) => e.model === 'sentry.email') + 40
+    expect(big[at + 1]!.model).toBe('sentry.email')
+    const swapped = [...big.slice(0, at), big[at + 1]!, big[at]!, ...big.slice(at + 2)]
+    const streamed = await streamFiles(left, await write(swapped, true), app.registry, defaults)
+    expect(streamed!.keyOrdersTaken).toBe(keyedModels.size - 1)
+    const expected = validate(big, swapped, { registry: app.registry, comparators: straightforward(defaults) })
+    expect(streamed!.result).toEqual(expected)
+    expect(same!.result).toEqual(validate(big, big, { registry: app.registry, comparators: defaults }))
+  })
+
   it('reads again holding every row when keyed rows do not pair by key', async () => {
     // One username changed: the user's key is gone from the right side, so pairs by ordinal shift.
     let users = 0

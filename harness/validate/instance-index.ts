@@ -133,6 +133,9 @@ export class SideIndexBuilder {
   private finished = false
   /** A model's entries came in two or more separate runs: closing early was wrong. */
   reopened = false
+  private twinSide: SideIndexBuilder | undefined
+  /** Models whose keyed rows took their twin's order instead of sorting. */
+  keyOrdersTaken = 0
 
   /**
    * @param closeEarly close a model as soon as its run of entries ends, instead of at `finish()`
@@ -263,6 +266,7 @@ export class SideIndexBuilder {
         if (!lastWins) this.duplicate(state, key, pk, seq)
       })
       keyedOrdinals = order.ordinals
+      if (order.fromTwin) this.keyOrdersTaken++
       for (const instance of order.rows ?? []) {
         instance.ordinal = rows.length + 1
         rows.push(instance)
@@ -402,8 +406,24 @@ export class SideIndexBuilder {
       closed: false,
       count: 0,
     }
+    const twin = this.twinSide?.openKeyedRows(name)
+    if (twin) state.keyed.twinWith(twin)
     this.states.set(name, state)
     return state
+  }
+
+  /**
+   * Lets this side's keyed rows of each model twin `other`'s while their keys are the same (see
+   * `KeyedRows`): for the right side of a run, whose models close after the left's.
+   */
+  twinKeyedRowsWith(other: SideIndexBuilder): void {
+    this.twinSide = other
+  }
+
+  /** The model's keyed rows, while it is open. */
+  private openKeyedRows(model: string): KeyedRows | undefined {
+    const state = this.states.get(model)
+    return state && !state.closed ? state.keyed : undefined
   }
 
   private invalid(

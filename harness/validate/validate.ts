@@ -172,6 +172,7 @@ export async function streamFiles(
     result: run.result(),
     peakWaiting: run.peakWaiting,
     sharedParses: cache.borrowed + cache.followed,
+    keyOrdersTaken: run.keyOrdersTaken,
   }
 }
 
@@ -185,6 +186,11 @@ export interface StreamedValidation {
    * same bytes up to there, and the right side's reader took the left's entry without reading).
    */
   readonly sharedParses: number
+  /**
+   * Models whose keyed rows had the same keys in the same order on both sides, which the right
+   * side numbered in the order the left's were sorted into.
+   */
+  readonly keyOrdersTaken: number
 }
 
 const SIDES: readonly Side[] = ['left', 'right']

@@ -47,6 +47,11 @@ export class ValidationRun {
   /** When streaming: the most rows of one model that waited for their partner at once. */
   peakWaiting = 0
 
+  /** Models whose keyed rows the right side numbered in the left's order, without sorting. */
+  get keyOrdersTaken(): number {
+    return this.builders.right.keyOrdersTaken
+  }
+
   /**
    * @param streaming close models as soon as their run of entries ends and compare rows as they
    *   come; `void` then says when that was wrong for these backups and the run must be redone
@@ -70,6 +75,10 @@ export class ValidationRun {
         streaming,
       )
     this.builders = { left: builder('left'), right: builder('right') }
+    // Streamed, the left side closes each model just before the right (streamFiles ends both
+    // sides' runs left first). Read whole, the left closes every model before the right side
+    // starts, and no keyed rows twin.
+    this.builders.right.twinKeyedRowsWith(this.builders.left)
     this.comparer = new ModelComparer(comparators)
     this.context = { leftPks: this.pks.left, rightPks: this.pks.right }
   }
