@@ -58,6 +58,8 @@ describe('pk ordinals', () => {
     expectLikeAMap([2 ** 33, 5, 2 ** 32, 0, 2 ** 32 - 1], false)
     expectLikeAMap([3, -2, 8, -9, 1], false)
     expectLikeAMap([3, -2, 8, -9, 1], true)
+    // A fraction: packed beside its ordinal it would spill into the ordinal's bits.
+    expectLikeAMap([2.5, 1, 3], false)
   })
 
   it('let the later row win for a pk given twice, packed or not', () => {

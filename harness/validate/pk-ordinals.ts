@@ -112,7 +112,11 @@ function sortedByPk(inOrder: ArrayLike<number>): { pks: Float64Array; ordinals: 
   const pks = new Float64Array(count)
   const ordinals = new Uint32Array(count)
   let packable = count < ORDINAL_SPAN
-  for (let i = 0; i < count && packable; i++) packable = inOrder[i]! >= 0 && inOrder[i]! < 2 ** 32
+  for (let i = 0; i < count && packable; i++) {
+    // An integer: a fraction would spill into the ordinal's bits.
+    const pk = inOrder[i]!
+    packable = Number.isInteger(pk) && pk >= 0 && pk < 2 ** 32
+  }
   if (!packable) {
     pks.set(inOrder)
     pks.sort()
