@@ -1,7 +1,8 @@
 /**
  * The pk → ordinal lookups validate() keeps for every model of a side take shortcuts by the shape
- * of the pks (a range, ascending, packed with the ordinal into one number for a native sort, or
- * sorted and searched). Each must answer as a Map filled in ordinal order would.
+ * of the pks (a range, a table by offset when they are integers close together, ascending, packed
+ * with the ordinal into one number for a native sort, or sorted and searched). Each must answer as
+ * a Map filled in ordinal order would.
  */
 import { describe, expect, it } from 'vitest'
 import { NumberColumn } from '../harness/validate/columns.ts'
@@ -53,17 +54,31 @@ describe('pk ordinals', () => {
     expectLikeAMap([9, 1, 4], false)
   })
 
+  it('answer like a Map for integer pks close together, in any order', () => {
+    // A shuffled range (keyed rows of an import), with gaps, negative, from a large pk, tiny.
+    expectLikeAMap(scattered(5000, 1, 1), false)
+    expectLikeAMap(scattered(5000, 2, -3000), false)
+    expectLikeAMap(scattered(5000, 1, 2 ** 45), false)
+    expectLikeAMap([9, 1, 4], false)
+    expectLikeAMap([7], false)
+    // Ascending with gaps, numbered by pk; and -0, which a Map finds as 0.
+    expectLikeAMap([2, 3, 10, 11, 40], true)
+    expectLikeAMap([3, -0, 1], false)
+    // Not integers, or too far apart for a table: sorted instead.
+    expectLikeAMap([2.5, 1, 3], false)
+    expectLikeAMap([1, 1_000_000, 5], false)
+  })
+
   it('answer like a Map for pks too large or negative to pack with their ordinal', () => {
     expectLikeAMap(scattered(3000, 2 ** 22, 2 ** 32), false)
     expectLikeAMap([2 ** 33, 5, 2 ** 32, 0, 2 ** 32 - 1], false)
     expectLikeAMap([3, -2, 8, -9, 1], false)
     expectLikeAMap([3, -2, 8, -9, 1], true)
-    // A fraction: packed beside its ordinal it would spill into the ordinal's bits.
-    expectLikeAMap([2.5, 1, 3], false)
   })
 
   it('let the later row win for a pk given twice, packed or not', () => {
     expectLikeAMap([4, 2, 4, 1], false)
+    expectLikeAMap([4000, 2, 4000, 1], false)
     expectLikeAMap([2 ** 40, 2, 2 ** 40, 1], false)
     expectLikeAMap([1, 2, 2, 3], true)
   })
