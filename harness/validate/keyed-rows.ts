@@ -92,17 +92,16 @@ export class KeyedRows {
   ): KeyedOrder {
     const count = this.pks.length
     const twin = this.twin
-    let sorted: SortedKeys
-    const fromTwin = twin?.sorted !== undefined && twin.sorted.count === count
-    if (fromTwin) {
+    let sorted: SortedKeys | undefined
+    const theirs = twin?.sorted
+    if (twin !== undefined && theirs?.count === count) {
       // Every key here was theirs at the same place: the same keys sort into the same order.
-      sorted = twin.sorted!
+      sorted = theirs
       this.twin = undefined
       twin.forgetTwin()
-    } else {
-      if (twin !== undefined) this.untwin(count)
-      sorted = this.sortKeys(count)
-    }
+    } else if (twin !== undefined) this.untwin(count)
+    const fromTwin = sorted !== undefined
+    sorted ??= this.sortKeys(count)
     const { pks, seqs, rows } = this
     this.pks = new NumberColumn()
     this.keys = new ValueColumn()

@@ -173,9 +173,8 @@ class RangeLookup implements PkLookup {
   ) {}
 
   ordinalOf(pk: unknown): number | undefined {
-    if (typeof pk !== 'number' || !Number.isInteger(pk)) return undefined
-    const offset = pk - this.first
-    return offset >= 0 && offset < this.count ? offset + 1 : undefined
+    const offset = offsetIn(pk, this.first, this.count)
+    return offset < 0 ? undefined : offset + 1
   }
 }
 
@@ -202,10 +201,17 @@ class DenseLookup implements PkLookup {
   ) {}
 
   ordinalOf(pk: unknown): number | undefined {
-    if (typeof pk !== 'number' || !Number.isInteger(pk)) return undefined
-    const ordinal = this.ordinals[pk - this.least]
+    const offset = offsetIn(pk, this.least, this.ordinals.length)
+    const ordinal = offset < 0 ? 0 : this.ordinals[offset]!
     return ordinal === 0 ? undefined : ordinal
   }
+}
+
+/** The pk's offset from `least` when it is an integer below `least + count`, else -1. */
+function offsetIn(pk: unknown, least: number, count: number): number {
+  if (typeof pk !== 'number' || !Number.isInteger(pk)) return -1
+  const offset = pk - least
+  return offset >= 0 && offset < count ? offset : -1
 }
 
 class MapLookup implements PkLookup {
