@@ -1,7 +1,7 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadApplication, type Application } from '../harness/application/load-application.ts'
+import type { Application } from '../harness/application/load-application.ts'
 import type { DatabaseServer } from '../harness/database/database-server.ts'
 import { HarnessError } from '../harness/errors.ts'
 import { importBackup } from '../harness/import/import-backup.ts'
@@ -10,6 +10,7 @@ import { generateSnapshot } from '../bench/generate-snapshot.ts'
 import { writeTempBackup } from './support/backup-io.ts'
 import { databaseFingerprint, query, type Entry } from './support/reference-app.ts'
 import { cloneReferenceDatabase, connectSharedServer, useReferenceServer } from './support/shared-server.ts'
+import { selfReferencingApplication } from './support/self-referencing-app.ts'
 import { tempDir } from './support/temp.ts'
 
 // A Global import takes a big table's foreign keys off for the load and puts them back after it,
@@ -109,39 +110,3 @@ describe('a self-referencing model of another application', () => {
     expect(await foreignKeys(db.url)).toHaveLength(1)
   })
 })
-
-/** An application of one model whose rows point at each other: a tree of categories. */
-async function selfReferencingApplication(): Promise<Application> {
-  const dir = await tempDir('roundtrip-selfref-')
-  await writeFile(
-    path.join(dir, 'schema.prisma'),
-    `datasource db {
-  provider = "postgresql"
-}
-
-model Category {
-  id        BigInt     @id @default(autoincrement())
-  name      String
-  parent    Category?  @relation("Category_parent", fields: [parent_id], references: [id], onDelete: SetNull)
-  parent_id BigInt?
-  children  Category[] @relation("Category_parent")
-
-  @@map("shop_category")
-}
-`,
-  )
-  await writeFile(
-    path.join(dir, 'relocation.ts'),
-    `export const relocation = { models: { 'shop.category': { scope: 'Global' } } }\n`,
-  )
-  const migration = path.join(dir, 'migrations', '20240101000000_init')
-  await mkdir(migration, { recursive: true })
-  await writeFile(path.join(dir, 'migrations', 'migration_lock.toml'), 'provider = "postgresql"\n')
-  await writeFile(
-    path.join(migration, 'migration.sql'),
-    `CREATE TABLE "shop_category" ("id" BIGSERIAL PRIMARY KEY, "name" TEXT NOT NULL, "parent_id" BIGINT);
-ALTER TABLE "shop_category" ADD CONSTRAINT "shop_category_parent_id_fkey" FOREIGN KEY ("parent_id") REFERENCES "shop_category"("id") ON DELETE SET NULL ON UPDATE CASCADE;
-`,
-  )
-  return await loadApplication({ dir })
-}

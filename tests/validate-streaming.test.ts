@@ -16,6 +16,7 @@ import type { BackupEntry } from '../harness/backup/backup-entry.ts'
 import { validate, validateBackups, type ValidateResult } from '../harness/validate/index.ts'
 import { SLICE_ENTRIES, streamFiles } from '../harness/validate/validate.ts'
 import { fourUsers, readFixture, referenceApplication } from './support/reference-app.ts'
+import { selfReferencingApplication } from './support/self-referencing-app.ts'
 
 let app: Application
 let dir: string
@@ -274,6 +275,10 @@ describe('validate() against the straightforward procedure', () => {
     )
     const found = await expectSameEverywhere(late, moved)
     expect(found).toMatchObject({ findings: [{ kind: 'ForeignKeyComparator' }] })
+    // Read side by side, the projects' pairs wait for the organizations instead of every row
+    // being read again.
+    const streamed = await streamFiles(await write(late, false), await write(moved, true), app.registry, defaults)
+    expect(streamed?.result).toEqual(found)
   })
 })
 
@@ -364,5 +369,40 @@ describe('validate() of two files read side by side', () => {
     const expected = validate(big, changed, { registry: app.registry, comparators: straightforward(defaults) })
     expect(await validateBackups(left, right, { registry: app.registry, comparators: defaults })).toEqual(expected)
     expect(expected.findings.length).toBeGreaterThan(1)
+  })
+})
+
+describe('validate() of a model whose rows point at each other', () => {
+  let tree: Application
+  beforeAll(async () => {
+    tree = await selfReferencingApplication()
+  })
+
+  const category = (pk: number, name: string, parent: number | null): BackupEntry => ({
+    model: 'shop.category',
+    pk,
+    fields: { name, parent },
+  })
+
+  it('compares the rows as they come, each once its model has been read on both sides', async () => {
+    // Several turns of each side, each row pointing at one before or after it, or at none.
+    const count = 3 * SLICE_ENTRIES
+    const parentOf = (i: number) => (i % 5 === 0 ? null : ((i * 7919) % count) + 1)
+    const left = Array.from({ length: count }, (_, i) => category(i + 1, `category ${i}`, parentOf(i)))
+    // Imported afresh: other pks, the same tree; and one row moved to another parent.
+    const shift = (pk: number | null) => (pk === null ? null : pk + 1000)
+    const right = left.map((e, i) =>
+      category(e.pk + 1000, `category ${i}`, i === 701 ? shift(3) : shift(parentOf(i))),
+    )
+    const comparators = defaultComparators(tree.registry)
+    const expected = validate(left, right, { registry: tree.registry, comparators: straightforward(comparators) })
+    expect(expected.findings).toMatchObject([
+      { kind: 'ForeignKeyComparator', on: { model: 'shop.category', ordinal: 702 } },
+    ])
+    const streamed = await streamFiles(await write(left, false), await write(right, false), tree.registry, comparators)
+    expect(streamed?.result).toEqual(expected)
+    const same = await streamFiles(await write(left, false), await write(left, true), tree.registry, comparators)
+    expect(same?.result).toEqual(validate(left, left, { registry: tree.registry, comparators }))
+    expect(same?.result.findings).toEqual([])
   })
 })

@@ -15,7 +15,8 @@ import type { ScrubCount, ValidateCounts, ValidateResult } from './validate.ts'
  * streaming, each model is compared once both sides have closed it and every model its
  * comparators look up is known, and its rows are then let go. When streaming, rows are paired as
  * they come, whichever side is ahead, and compared at once (see `ModelPairing`), so two files read
- * side by side hold almost nothing. The result is the same whatever the interleaving: findings are
+ * side by side hold almost nothing: only pairs whose foreign keys point into a model not closed
+ * yet (their own, or one later in the file) wait for it. The result is the same whatever the interleaving: findings are
  * kept per model and put in Sentry's order at the end, and a comparator failure is only reported
  * if the backups turn out to have no structural findings, which would have come first.
  */
@@ -37,6 +38,11 @@ export class ValidationRun {
   private readonly finished: Record<Side, boolean> = { left: false, right: false }
   /** Models whose comparison asked for pk ordinals of a model of that side not read yet. */
   private waiting: { readonly side: Side; readonly on: string; readonly model: string }[] = []
+  /**
+   * When streaming: pairs whose comparison asked for pk ordinals of a model of that side not
+   * closed yet (their own model, or one later in the file), held until it is.
+   */
+  private deferred: DeferredPair[] = []
   private readonly results = new Map<string, ModelComparison>()
   private readonly failures = new Map<string, HarnessError>()
   private readonly comparer: ModelComparer
@@ -85,9 +91,8 @@ export class ValidationRun {
 
   /**
    * Streaming was wrong for these backups: a model's entries came in separate runs, keyed rows
-   * did not pair by key, or a pair could not be compared as it came (a lookup of a model not read
-   * yet, a comparator that threw). The result would be wrong, or its error imprecise; redo
-   * without streaming.
+   * did not pair by key, or a comparator threw (the failure to report is the first in Sentry's
+   * order). The result would be wrong, or its error imprecise; redo without streaming.
    */
   get void(): boolean {
     return this.voided || this.builders.left.reopened || this.builders.right.reopened
@@ -151,6 +156,7 @@ export class ValidationRun {
     this.pairings.clear()
     this.partial.clear()
     this.waiting = []
+    this.deferred = []
     this.results.clear()
     this.failures.clear()
   }
@@ -256,6 +262,8 @@ export class ValidationRun {
         keyedOrdinals: { left: undefined, right: undefined },
         early: (this.comparators.get(model) ?? []).every(usesOrdinalOnlyInFindings),
         held: [],
+        deferred: 0,
+        finishing: undefined,
       }
       this.pairings.set(model, pairing)
     }
@@ -273,17 +281,21 @@ export class ValidationRun {
   }
 
   /**
-   * Compares a pair as it comes, then lets go of its rows. A lookup that must wait, or a
-   * comparator that throws, voids the streaming run: it is redone holding the rows, where both
-   * are handled in Sentry's order.
+   * Compares a pair as it comes, then lets go of its rows. A pair whose lookup must wait for a
+   * model not closed yet is held until it is (`wake`). A comparator that throws voids the
+   * streaming run: it is redone holding the rows, where failures are reported in Sentry's order.
    */
   private comparePairing(pairing: Pairing, left: Instance, right: Instance, ordinal: number): void {
     const { comparison, owners } = pairing
     try {
       this.comparer.comparePair(comparison, ordinal, left, right, this.context, this.waited)
     } catch {
-      this.takeWait()
-      this.voided = true
+      const wait = this.takeWait()
+      if (wait === undefined) this.voided = true
+      else {
+        pairing.deferred++
+        this.deferred.push({ ...wait, pairing, left, right, ordinal })
+      }
       return
     }
     // The left row's ordinal is final once its model closes (a keyed row gets it then).
@@ -311,6 +323,14 @@ export class ValidationRun {
       this.voided = true
       return
     }
+    this.finishPairing(model, pairing)
+  }
+
+  /**
+   * Ends the comparison of a model both sides have closed with the same rows, once none of its
+   * pairs waits for a lookup; else when the last of them has been compared (`wake`).
+   */
+  private finishPairing(model: string, pairing: Pairing): void {
     // Keyed rows learn their ordinals now: those that gave findings, and those held back.
     const { owners, held } = pairing
     const learn = (row: Instance, side: Side) => {
@@ -323,8 +343,14 @@ export class ValidationRun {
     }
     // Keyed pairs whose comparators may look at the ordinal, now that it is known.
     held.sort((a, b) => a.left.ordinal - b.left.ordinal)
-    for (const { left, right } of held) this.comparePairing(pairing, left, right, left.ordinal)
+    for (const { left, right } of held.splice(0)) {
+      this.comparePairing(pairing, left, right, left.ordinal)
+    }
     if (this.voided) return
+    if (pairing.deferred > 0) {
+      pairing.finishing = model
+      return
+    }
     const comparison = this.comparer.end(pairing.comparison)
     // Findings go by ordinal (pairs completed in any order), each pair's in their order.
     const found = comparison.findings.slice()
@@ -339,9 +365,26 @@ export class ValidationRun {
     this.results.set(model, comparison)
   }
 
-  /** Compares again the models that waited for `model` (any model when undefined) of `side`. */
+  /**
+   * Compares again the models, and the pairs, that waited for `model` (any model when undefined)
+   * of `side`.
+   */
   private wake(side: Side, model: string | undefined): void {
-    const ready = this.waiting.filter((w) => w.side === side && (model === undefined || w.on === model))
+    const isReady = (w: { side: Side; on: string }) =>
+      w.side === side && (model === undefined || w.on === model)
+    const pairs = this.deferred.filter(isReady)
+    if (pairs.length > 0) {
+      this.deferred = this.deferred.filter((w) => !isReady(w))
+      for (const { pairing, left, right, ordinal } of pairs) {
+        if (!this.holding || this.voided) return
+        pairing.deferred--
+        this.comparePairing(pairing, left, right, ordinal)
+        if (pairing.deferred === 0 && pairing.finishing !== undefined) {
+          this.finishPairing(pairing.finishing, pairing)
+        }
+      }
+    }
+    const ready = this.waiting.filter(isReady)
     if (ready.length === 0) return
     this.waiting = this.waiting.filter((w) => !ready.includes(w))
     for (const { model: waiting } of ready) if (this.holding) this.compare(waiting)
@@ -389,6 +432,20 @@ interface Pairing {
   readonly early: boolean
   /** Keyed pairs kept until the model closes, when `early` is false. */
   readonly held: RowPair[]
+  /** Pairs waiting for a lookup (in `ValidationRun.deferred`). */
+  deferred: number
+  /** Set, to the model's name, when both sides closed it while pairs were still waiting. */
+  finishing: string | undefined
+}
+
+/** A pair whose comparison waits for the pk ordinals of model `on` of `side`. */
+interface DeferredPair {
+  readonly side: Side
+  readonly on: string
+  readonly pairing: Pairing
+  readonly left: Instance
+  readonly right: Instance
+  readonly ordinal: number
 }
 
 function otherSide(side: Side): Side {
