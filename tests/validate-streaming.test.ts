@@ -178,6 +178,24 @@ describe('validate() against the straightforward procedure', () => {
     const failed = await expectSameEverywhere(generated, generated, comparators)
     expect(failed).toMatchObject({ code: 'COMPARATOR_FAILED' })
     expect((failed as { error: string }).error).toContain('(model sentry.option, ordinal 3)')
+    // Read side by side, without being read again holding every row: a model numbered by pk
+    // that throws from its third pair on fails at its third, even where an earlier model did not.
+    const fromThird = defineComparator({
+      name: 'BrokenComparator',
+      fields: ['slug'],
+      ordinalOnlyInFindings: true,
+      compare: (on) => {
+        if (on.ordinal! >= 3) throw new Error(`boom at ${on.ordinal}`)
+        return []
+      },
+    })
+    const byPk = new Map(defaults)
+    byPk.set('sentry.project', [...(defaults.get('sentry.project') ?? []), fromThird])
+    const file = await write(generated, false)
+    const streamed = await outcome(async () => (await streamFiles(file, file, app.registry, byPk))!.result)
+    expect(streamed).toMatchObject({ code: 'COMPARATOR_FAILED' })
+    expect((streamed as { error: string }).error).toContain('boom at 3 (model sentry.project, ordinal 3)')
+    expect(streamed).toEqual(await expectSameEverywhere(generated, generated, byPk))
     const fewer = generated.filter((e, i) => !(e.model === 'sentry.projectkey' && i % 2 === 0))
     expect(await expectSameEverywhere(generated, fewer, comparators)).toMatchObject({
       findings: [{ kind: 'UnequalCounts' }],

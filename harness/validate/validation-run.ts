@@ -91,8 +91,8 @@ export class ValidationRun {
 
   /**
    * Streaming was wrong for these backups: a model's entries came in separate runs, keyed rows
-   * did not pair by key, or a comparator threw (the failure to report is the first in Sentry's
-   * order). The result would be wrong, or its error imprecise; redo without streaming.
+   * did not pair by key, or a comparator threw on a keyed pair compared before its ordinal was
+   * known. The result would be wrong, or its error imprecise; redo without streaming.
    */
   get void(): boolean {
     return this.voided || this.builders.left.reopened || this.builders.right.reopened
@@ -264,6 +264,7 @@ export class ValidationRun {
         held: [],
         deferred: 0,
         finishing: undefined,
+        failure: undefined,
       }
       this.pairings.set(model, pairing)
     }
@@ -282,20 +283,32 @@ export class ValidationRun {
 
   /**
    * Compares a pair as it comes, then lets go of its rows. A pair whose lookup must wait for a
-   * model not closed yet is held until it is (`wake`). A comparator that throws voids the
-   * streaming run: it is redone holding the rows, where failures are reported in Sentry's order.
+   * model not closed yet is held until it is (`wake`); a comparator that throws is the model's
+   * failure (see `finishPairing`).
    */
   private comparePairing(pairing: Pairing, left: Instance, right: Instance, ordinal: number): void {
     const { comparison, owners } = pairing
     try {
       this.comparer.comparePair(comparison, ordinal, left, right, this.context, this.waited)
-    } catch {
+    } catch (error) {
       const wait = this.takeWait()
-      if (wait === undefined) this.voided = true
-      else {
+      if (wait !== undefined) {
         pairing.deferred++
         this.deferred.push({ ...wait, pairing, left, right, ordinal })
+        return
       }
+      // A comparator threw: the model's failure is its pair first in ordinal order, as Sentry
+      // compares them. A keyed pair compared as it came (ordinal 0) has no ordinal yet to tell:
+      // the rows are read again, held.
+      if (ordinal === 0 || !isHarnessError(error, 'COMPARATOR_FAILED')) {
+        this.voided = true
+        return
+      }
+      if (pairing.failure === undefined || ordinal < pairing.failure.ordinal) {
+        pairing.failure = { ordinal, error }
+      }
+      release(left)
+      release(right)
       return
     }
     // The left row's ordinal is final once its model closes (a keyed row gets it then).
@@ -349,6 +362,10 @@ export class ValidationRun {
     if (this.voided) return
     if (pairing.deferred > 0) {
       pairing.finishing = model
+      return
+    }
+    if (pairing.failure !== undefined) {
+      this.failures.set(model, pairing.failure.error)
       return
     }
     const comparison = this.comparer.end(pairing.comparison)
@@ -436,6 +453,8 @@ interface Pairing {
   deferred: number
   /** Set, to the model's name, when both sides closed it while pairs were still waiting. */
   finishing: string | undefined
+  /** The comparator failure of the pair first in ordinal order, if one threw. */
+  failure: { readonly ordinal: number; readonly error: HarnessError } | undefined
 }
 
 /** A pair whose comparison waits for the pk ordinals of model `on` of `side`. */
