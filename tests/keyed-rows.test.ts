@@ -48,7 +48,13 @@ function close(rows: KeyedRows, alreadyNumbered: number): Numbered {
 }
 
 /** What the rows give sorted on their own: no twin. */
-function alone(keys: readonly Key[], width: number, keepRows: boolean, firstPk: number, base: number) {
+function alone(
+  keys: readonly Key[],
+  width: number,
+  keepRows: boolean,
+  firstPk: number,
+  base: number,
+): Numbered {
   const rows = new KeyedRows(width, keepRows)
   const add = adder(rows, firstPk)
   for (const key of keys) add(key)
@@ -65,7 +71,7 @@ interface Case {
   readonly keepRows?: boolean
 }
 
-/** Runs the two sides twinned; checks both against rows sorted alone and says whether it twinned. */
+/** Runs two sides twinned, checks both against rows sorted alone; says whether the right twinned. */
 function twinned(c: Case): boolean {
   const width = (c.left[0] ?? c.right[0] ?? [undefined]).length
   const keepRows = c.keepRows ?? false
@@ -162,7 +168,9 @@ describe('keyed rows twinning the other side’s', () => {
       )
       const right = left.map((k) => [...k])
       const change = Math.floor(rnd() * 5)
-      if (change === 1 && right.length > 0) right[Math.floor(rnd() * right.length)] = [pick(values), pick(values)].slice(0, width)
+      if (change === 1 && right.length > 0) {
+        right[Math.floor(rnd() * right.length)] = [pick(values), pick(values)].slice(0, width)
+      }
       if (change === 2) right.splice(Math.floor(rnd() * (right.length + 1)), 1)
       if (change === 3) right.push(Array.from({ length: width }, () => pick(values)))
       twins += twinned({

@@ -16,9 +16,10 @@ import type { ScrubCount, ValidateCounts, ValidateResult } from './validate.ts'
  * comparators look up is known, and its rows are then let go. When streaming, rows are paired as
  * they come, whichever side is ahead, and compared at once (see `ModelPairing`), so two files read
  * side by side hold almost nothing: only pairs whose foreign keys point into a model not closed
- * yet (their own, or one later in the file) wait for it. The result is the same whatever the interleaving: findings are
- * kept per model and put in Sentry's order at the end, and a comparator failure is only reported
- * if the backups turn out to have no structural findings, which would have come first.
+ * yet (their own, or one later in the file) wait for it. The result is the same whatever the
+ * interleaving: findings are kept per model and put in Sentry's order at the end, and a comparator
+ * failure is only reported if the backups turn out to have no structural findings, which would
+ * have come first.
  */
 export class ValidationRun {
   private readonly builders: Record<Side, SideIndexBuilder>
