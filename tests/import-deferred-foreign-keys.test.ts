@@ -10,7 +10,7 @@ import { generateSnapshot } from '../bench/generate-snapshot.ts'
 import { writeTempBackup } from './support/backup-io.ts'
 import { databaseFingerprint, query, type Entry } from './support/reference-app.ts'
 import { cloneReferenceDatabase, connectSharedServer, useReferenceServer } from './support/shared-server.ts'
-import { selfReferencingApplication } from './support/self-referencing-app.ts'
+import { category, selfReferencingApplication } from './support/self-referencing-app.ts'
 import { tempDir } from './support/temp.ts'
 
 // A Global import takes a big table's foreign keys off for the load and puts them back after it,
@@ -82,8 +82,6 @@ describe('a self-referencing model of another application', () => {
     template = database.name
   })
   afterAll(() => server.dispose())
-
-  const category = (pk: number, parent: number | null) => ({ model: 'shop.category', pk, fields: { name: `category ${pk}`, parent } })
 
   it('takes rows pointing at rows later in the file, whatever the batches', async () => {
     await using db = await server.createDatabase({ template, kind: 'clone' })

@@ -16,7 +16,7 @@ import type { BackupEntry } from '../harness/backup/backup-entry.ts'
 import { validate, validateBackups, type ValidateResult } from '../harness/validate/index.ts'
 import { SLICE_ENTRIES, streamFiles } from '../harness/validate/validate.ts'
 import { fourUsers, readFixture, referenceApplication } from './support/reference-app.ts'
-import { selfReferencingApplication } from './support/self-referencing-app.ts'
+import { category, selfReferencingApplication } from './support/self-referencing-app.ts'
 
 let app: Application
 let dir: string
@@ -396,21 +396,15 @@ describe('validate() of a model whose rows point at each other', () => {
     tree = await selfReferencingApplication()
   })
 
-  const category = (pk: number, name: string, parent: number | null): BackupEntry => ({
-    model: 'shop.category',
-    pk,
-    fields: { name, parent },
-  })
-
   it('compares the rows as they come, each once its model has been read on both sides', async () => {
     // Several turns of each side, each row pointing at one before or after it, or at none.
     const count = 3 * SLICE_ENTRIES
     const parentOf = (i: number) => (i % 5 === 0 ? null : ((i * 7919) % count) + 1)
-    const left = Array.from({ length: count }, (_, i) => category(i + 1, `category ${i}`, parentOf(i)))
+    const left = Array.from({ length: count }, (_, i) => category(i + 1, parentOf(i), `category ${i}`))
     // Imported afresh: other pks, the same tree; and one row moved to another parent.
     const shift = (pk: number | null) => (pk === null ? null : pk + 1000)
     const right = left.map((e, i) =>
-      category(e.pk + 1000, `category ${i}`, i === 701 ? shift(3) : shift(parentOf(i))),
+      category(e.pk + 1000, i === 701 ? shift(3) : shift(parentOf(i)), `category ${i}`),
     )
     const comparators = defaultComparators(tree.registry)
     const expected = validate(left, right, { registry: tree.registry, comparators: straightforward(comparators) })

@@ -119,24 +119,24 @@ export class KeyedRows {
 
   /** Whether row `position` here has `key` (the very values: `Object.is`, not printed alike). */
   private hasKeyAt(position: number, key: readonly unknown[]): boolean {
-    const sorted = this.sorted
-    if (position >= (sorted ? sorted.count : this.pks.length)) return false
+    if (position >= (this.sorted ? this.sorted.count : this.pks.length)) return false
     const from = position * this.width
     for (let i = 0; i < this.width; i++) {
-      const value = sorted ? sorted.keys[from + i] : this.keys.at(from + i)
-      if (!Object.is(value, key[i])) return false
+      if (!Object.is(this.keyValueAt(from + i), key[i])) return false
     }
     return true
+  }
+
+  /** Key value `index` (row `index / width`'s), whether the keys are still held or sorted. */
+  private keyValueAt(index: number): unknown {
+    return this.sorted ? this.sorted.keys[index] : this.keys.at(index)
   }
 
   /** Stops twinning: holds the `count` keys so far, which were the twin's, as its own. */
   private untwin(count: number): void {
     const twin = this.twin!
     this.twin = undefined
-    const sorted = twin.sorted
-    for (let i = 0; i < count * this.width; i++) {
-      this.pushKeyValue(sorted ? sorted.keys[i] : twin.keys.at(i))
-    }
+    for (let i = 0; i < count * this.width; i++) this.pushKeyValue(twin.keyValueAt(i))
     twin.forgetTwin()
   }
 

@@ -264,7 +264,7 @@ export class ValidationRun {
         early: (this.comparators.get(model) ?? []).every(usesOrdinalOnlyInFindings),
         held: [],
         deferred: 0,
-        finishing: undefined,
+        finishing: false,
         failure: undefined,
       }
       this.pairings.set(model, pairing)
@@ -337,14 +337,14 @@ export class ValidationRun {
       this.voided = true
       return
     }
-    this.finishPairing(model, pairing)
+    this.finishPairing(pairing)
   }
 
   /**
    * Ends the comparison of a model both sides have closed with the same rows, once none of its
    * pairs waits for a lookup; else when the last of them has been compared (`wake`).
    */
-  private finishPairing(model: string, pairing: Pairing): void {
+  private finishPairing(pairing: Pairing): void {
     // Keyed rows learn their ordinals now: those that gave findings, and those held back.
     const { owners, held } = pairing
     const learn = (row: Instance, side: Side) => {
@@ -362,9 +362,10 @@ export class ValidationRun {
     }
     if (this.voided) return
     if (pairing.deferred > 0) {
-      pairing.finishing = model
+      pairing.finishing = true
       return
     }
+    const model = pairing.comparison.model
     if (pairing.failure !== undefined) {
       this.failures.set(model, pairing.failure.error)
       return
@@ -397,9 +398,7 @@ export class ValidationRun {
         if (!this.holding || this.voided) return
         pairing.deferred--
         this.comparePairing(pairing, left, right, ordinal)
-        if (pairing.deferred === 0 && pairing.finishing !== undefined) {
-          this.finishPairing(pairing.finishing, pairing)
-        }
+        if (pairing.deferred === 0 && pairing.finishing) this.finishPairing(pairing)
       }
     }
     const ready = this.waiting.filter(isReady)
@@ -452,8 +451,8 @@ interface Pairing {
   readonly held: RowPair[]
   /** Pairs waiting for a lookup (in `ValidationRun.deferred`). */
   deferred: number
-  /** Set, to the model's name, when both sides closed it while pairs were still waiting. */
-  finishing: string | undefined
+  /** Both sides closed the model while pairs were still waiting. */
+  finishing: boolean
   /** The comparator failure of the pair first in ordinal order, if one threw. */
   failure: { readonly ordinal: number; readonly error: HarnessError } | undefined
 }

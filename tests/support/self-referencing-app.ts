@@ -3,6 +3,11 @@ import path from 'node:path'
 import { loadApplication, type Application } from '../../harness/application/load-application.ts'
 import { tempDir } from './temp.ts'
 
+/** A row of the self-referencing application's one model; its name tells it from the others. */
+export function category(pk: number, parent: number | null, name = `category ${pk}`) {
+  return { model: 'shop.category', pk, fields: { name, parent } }
+}
+
 /** An application of one model whose rows point at each other: a tree of categories. */
 export async function selfReferencingApplication(): Promise<Application> {
   const dir = await tempDir('roundtrip-selfref-')
